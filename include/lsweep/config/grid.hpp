@@ -1,0 +1,35 @@
+#pragma once
+/// \file
+/// Grid expansion and the checkpoint schedule. Pure functions of the job.
+
+#include <cstdint>
+#include <vector>
+
+#include "lsweep/config/job_config.hpp"
+
+namespace lsweep::config {
+
+/// One point of the sweep. `id` is its row in every per-point dataset.
+struct GridPoint {
+  std::int64_t id = -1;
+  double lr = 0.0;
+  std::int64_t batch = 0;  ///< resolved: "full" is already P here
+  std::int64_t width = 0;
+  std::int64_t seed = 0;
+};
+
+/// Expands the grid in row-major order over (lr, batch, width, seed), seed
+/// fastest, so ids depend only on the job file. "full" batches become P.
+std::vector<GridPoint> expand_grid(const JobConfig& job);
+
+/// Number of points expand_grid returns, without building them.
+std::int64_t grid_size(const GridConfig& grid);
+
+/// Steps after which the trainer evaluates: 0, then `count` log-spaced steps in
+/// [1, steps] rounded to integers, duplicates removed; always ends at `steps`.
+std::vector<std::int64_t> checkpoint_steps(std::int64_t steps, std::int64_t count);
+
+/// `num` values from `from` to `to` inclusive, log- or linearly spaced.
+std::vector<double> spaced_values(double from, double to, std::int64_t num, bool log_spacing);
+
+}  // namespace lsweep::config

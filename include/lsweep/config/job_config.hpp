@@ -1,0 +1,93 @@
+#pragma once
+/// \file
+/// The validated content of a job file (TOML). Pure: no MPI, HDF5 or LibTorch.
+/// The format is documented in docs/job-file.md.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lsweep::config {
+
+enum class DataKind { fashion_mnist, gaussian };
+enum class LossKind { cross_entropy, mse, quadratic_hinge };
+enum class DType { float32, float64 };
+enum class InitKind { pytorch, orthogonal };
+enum class DeviceKind { cpu, cuda, automatic };
+
+/// Batch size value meaning "the whole training set" (full-batch GD).
+inline constexpr std::int64_t kFullBatch = 0;
+
+struct GridConfig {
+  std::vector<double> lr;
+  std::vector<std::int64_t> batch;  ///< kFullBatch stands for P
+  std::vector<std::int64_t> width;
+  std::vector<std::int64_t> seed;
+};
+
+struct DataConfig {
+  DataKind kind = DataKind::fashion_mnist;
+  std::int64_t train_size = 0;  ///< P
+  std::int64_t test_size = 0;   ///< 0: no test set
+  bool binary = false;          ///< labels y = +-1 (always for gaussian)
+  std::int64_t pca = 0;         ///< principal components kept; 0: off
+  bool normalize = false;       ///< centre, then scale every x to ||x|| = sqrt(d)
+  std::int64_t dim = 0;         ///< gaussian input dimension d
+  std::int64_t seed = 0;        ///< gaussian sampling seed
+  std::string path;             ///< folder with the Fashion-MNIST IDX files
+};
+
+struct ModelConfig {
+  std::int64_t depth = 2;  ///< hidden layers
+  InitKind init = InitKind::pytorch;
+};
+
+struct TrainConfig {
+  LossKind loss = LossKind::cross_entropy;
+  double momentum = 0.0;
+  std::int64_t steps = 0;
+  DType dtype = DType::float32;
+  std::int64_t checkpoints = 20;  ///< log-spaced evaluation steps in [1, steps]
+  std::int64_t threads = 1;       ///< LibTorch and OpenBLAS threads per worker
+  DeviceKind device = DeviceKind::cpu;
+};
+
+struct JobConfig {
+  std::string name;
+  GridConfig grid;
+  DataConfig data;
+  ModelConfig model;
+  TrainConfig train;
+  std::string source_text;  ///< the job file verbatim, stored with the results
+};
+
+/// The default Fashion-MNIST folder (Debian package dataset-fashion-mnist).
+inline constexpr const char* kDefaultFashionMnistPath = "/usr/share/datasets/fashion-mnist";
+inline constexpr std::int64_t kFashionTrainCount = 60000;
+inline constexpr std::int64_t kFashionTestCount = 10000;
+inline constexpr std::int64_t kFashionPixels = 784;
+
+/// Parses and validates a job file's text. `origin` (a path) prefixes messages.
+/// Throws ConfigError naming the field, the bad value and what is allowed;
+/// unknown keys are errors too.
+JobConfig parse_job(std::string_view text, const std::string& origin);
+
+/// Reads `path` and calls parse_job. Throws ConfigError if it cannot be read.
+JobConfig load_job(const std::string& path);
+
+/// Reads a whole file into a string; throws ConfigError naming `what` otherwise.
+std::string read_text_file(const std::string& path, const std::string& what);
+
+/// Input features seen by the model after preprocessing.
+std::int64_t input_dim(const DataConfig& data);
+/// Model outputs: 1 for binary tasks, 10 for Fashion-MNIST classes.
+std::int64_t output_dim(const DataConfig& data);
+
+const char* to_string(DataKind kind);
+const char* to_string(LossKind kind);
+const char* to_string(DType kind);
+const char* to_string(InitKind kind);
+const char* to_string(DeviceKind kind);
+
+}  // namespace lsweep::config

@@ -1,0 +1,47 @@
+#pragma once
+/// \file
+/// In-process transport: one mailbox per rank, ranks are threads. For tests of
+/// the master/worker logic without mpirun.
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "lsweep/scheduler/transport.hpp"
+
+namespace lsweep::scheduler {
+
+/// The shared mailboxes of `size` ranks. Messages go through encode/decode, as
+/// they would over MPI.
+class LocalHub {
+ public:
+  explicit LocalHub(int size);
+  int size() const { return static_cast<int>(boxes_.size()); }
+  void post(int source, int dest, const Message& message);
+  Envelope take(int dest);
+
+ private:
+  struct Box {
+    std::mutex mutex;
+    std::condition_variable ready;
+    std::deque<std::pair<int, std::string>> queue;
+  };
+  std::vector<std::unique_ptr<Box>> boxes_;
+};
+
+class LocalTransport : public Transport {
+ public:
+  LocalTransport(LocalHub& hub, int rank) : hub_(hub), rank_(rank) {}
+  int rank() const override { return rank_; }
+  int size() const override { return hub_.size(); }
+  void send(int dest, const Message& message) override { hub_.post(rank_, dest, message); }
+  Envelope receive_any() override { return hub_.take(rank_); }
+
+ private:
+  LocalHub& hub_;
+  int rank_;
+};
+
+}  // namespace lsweep::scheduler

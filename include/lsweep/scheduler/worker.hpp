@@ -1,0 +1,32 @@
+#pragma once
+/// \file
+/// The worker loop (ranks > 0): say ready, run each task's points, report,
+/// until the master says shutdown.
+
+#include "lsweep/common/results.hpp"
+#include "lsweep/config/grid.hpp"
+#include "lsweep/scheduler/transport.hpp"
+
+namespace lsweep::scheduler {
+
+/// What a worker does with a point; the cli wires training and storage in.
+class PointRunner {
+ public:
+  virtual ~PointRunner() = default;
+  /// Trains and records one point; returns its summary (done or diverged).
+  /// May throw anything: the point is then recorded as failed.
+  virtual PointSummary run(const config::GridPoint& point) = 0;
+  /// Records a failed point (status and message). If this throws, the worker
+  /// reports an error to the master and stops taking work.
+  virtual void record_failure(const PointSummary& failed) = 0;
+};
+
+/// Runs until shutdown (returns normally) or until the runner cannot record a
+/// failure (reports an error to the master, then returns). Throws
+/// SchedulerError on a message that breaks the protocol.
+void run_worker(Transport& transport, PointRunner& runner);
+
+/// The summary of a point that threw `what`.
+PointSummary failed_summary(const config::GridPoint& point, const std::string& what);
+
+}  // namespace lsweep::scheduler

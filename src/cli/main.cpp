@@ -1,0 +1,53 @@
+// lsweep: the command line. The only place that catches errors and turns
+// them into messages and exit codes.
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "lsweep/common/error.hpp"
+#include "lsweep/common/log.hpp"
+#include "lsweep/common/version.hpp"
+
+int main(int argc, char** argv) {
+  using namespace lsweep;
+  CLI::App app{"lsweep: sweeps SGD training over (learning rate, batch, width, seed) with MPI + HDF5"};
+  app.set_version_flag("--version", lsweep_version() + " (" + git_commit() + ")");
+  app.require_subcommand(1);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "debug, info, warn, error or off")->capture_default_str();
+
+  std::string job_path, store_path;
+  bool csv = false;
+  auto* validate = app.add_subcommand("validate", "Check a job file; print the number of points and the store size");
+  validate->add_option("JOB", job_path, "job file (TOML)")->required();
+  auto* run = app.add_subcommand("run", "Run a sweep (under mpirun: rank 0 is the master, the others train)");
+  run->add_option("JOB", job_path, "job file (TOML)")->required();
+  run->add_option("--store", store_path, "HDF5 file to create for the results (must not exist)")->required();
+  auto* report = app.add_subcommand("report", "Print a table of a store's points");
+  report->add_option("STORE", store_path, "store written by lsweep run")->required();
+  report->add_flag("--csv", csv, "write CSV to stdout instead of a table");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? cli::kOk : cli::kBadInput;
+  }
+  try {
+    log::set_level(log::parse_level(log_level));
+    if (*validate) return cli::validate_command(job_path);
+    if (*run) return cli::run_command(job_path, store_path);
+    if (*report) return cli::report_command(store_path, csv);
+  } catch (const ConfigError& e) {
+    std::cerr << "lsweep: error: " << e.what() << "\n";
+    return cli::kBadInput;
+  } catch (const StorageError& e) {
+    std::cerr << "lsweep: error: " << e.what() << "\n";
+    return cli::kStorage;
+  } catch (const std::exception& e) {
+    std::cerr << "lsweep: error: " << e.what() << "\n";
+    return cli::kFailure;
+  }
+  return cli::kFailure;
+}

@@ -1,0 +1,241 @@
+// `lsweep run`: wires config, scheduler, training and store together under MPI.
+// Every rank runs this function; rank 0 is the master.
+
+#include <mpi.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <optional>
+#include <set>
+
+#include "commands.hpp"
+#include "lsweep/common/error.hpp"
+#include "lsweep/common/log.hpp"
+#include "lsweep/common/version.hpp"
+#include "lsweep/config/grid.hpp"
+#include "lsweep/scheduler/master.hpp"
+#include "lsweep/scheduler/mpi_transport.hpp"
+#include "lsweep/scheduler/worker.hpp"
+#include "lsweep/store/store.hpp"
+#include "lsweep/training/trainer.hpp"
+
+namespace lsweep::cli {
+namespace {
+
+using scheduler::check_mpi;
+
+// MPI_Init / MPI_Finalize for the lifetime of a run.
+class MpiSession {
+ public:
+  MpiSession() {
+    int provided = 0;
+    check_mpi(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  }
+  ~MpiSession() { MPI_Finalize(); }
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+
+ private:
+  int rank_ = 0, size_ = 0;
+};
+
+void bcast_string(std::string& s, MPI_Comm comm) {
+  unsigned long long len = s.size();
+  check_mpi(MPI_Bcast(&len, 1, MPI_UNSIGNED_LONG_LONG, 0, comm), "MPI_Bcast");
+  s.resize(len);
+  check_mpi(MPI_Bcast(s.data(), static_cast<int>(len), MPI_CHAR, 0, comm), "MPI_Bcast");
+}
+
+// Rank 0 decides (`error` non-empty = refuse); every rank learns the decision.
+bool agreed_error(std::string error, MPI_Comm comm, int rank) {
+  bcast_string(error, comm);
+  if (!error.empty() && rank == 0) std::cerr << "lsweep: error: " << error << "\n";
+  return !error.empty();
+}
+
+std::string check_store_path(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0) {
+    return "--store = " + path + ": the file exists; allowed: a path that does not exist yet "
+           "(lsweep never overwrites a store)";
+  }
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return "--store = " + path + ": folder '" + dir + "' does not exist; allowed: a path in an existing folder";
+  }
+  if (access(dir.c_str(), W_OK) != 0) return "--store = " + path + ": folder '" + dir + "' is not writable";
+  return {};
+}
+
+std::string all_hosts(MPI_Comm comm, int size) {
+  char name[MPI_MAX_PROCESSOR_NAME] = {};
+  int len = 0;
+  MPI_Get_processor_name(name, &len);
+  std::vector<char> all(static_cast<std::size_t>(size) * MPI_MAX_PROCESSOR_NAME);
+  check_mpi(MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR, comm),
+            "MPI_Allgather");
+  std::set<std::string> hosts;
+  for (int r = 0; r < size; ++r) hosts.insert(all.data() + static_cast<std::size_t>(r) * MPI_MAX_PROCESSOR_NAME);
+  std::string out;
+  for (const auto& h : hosts) out += (out.empty() ? "" : ",") + h;
+  return out;
+}
+
+int node_local_rank(MPI_Comm comm) {
+  MPI_Comm node;
+  check_mpi(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node), "MPI_Comm_split_type");
+  int rank = 0;
+  MPI_Comm_rank(node, &rank);
+  MPI_Comm_free(&node);
+  return rank;
+}
+
+store::Provenance provenance(MPI_Comm comm, int size) {
+  store::Provenance p;
+  p.lsweep_version = lsweep_version();
+  p.git_commit = git_commit();
+  p.libtorch_version = libtorch_version();
+  p.mpi_version = mpi_library_version();
+  p.hdf5_version = hdf5_version();
+  p.hosts = all_hosts(comm, size);
+  p.start_time = utc_now();
+  bcast_string(p.start_time, comm);  // one clock for all ranks: attributes are written collectively
+  p.num_ranks = size;
+  return p;
+}
+
+// A worker's point runner: trains, then writes the point's rows itself.
+class TrainingRunner : public scheduler::PointRunner {
+ public:
+  TrainingRunner(const config::JobConfig& job, store::Store& store, torch::Device device)
+      : job_(job), store_(store), device_(device) {}
+
+  PointSummary run(const config::GridPoint& point) override {
+    store_.mark_running(point.id);
+    if (!data_) {
+      const auto dtype = job_.train.dtype == config::DType::float64 ? torch::kFloat64 : torch::kFloat32;
+      data_ = training::load_dataset(job_.data, dtype);
+    }
+    training::Trainer trainer(job_, point, *data_, device_);
+    const PointRecord record = trainer.run();
+    store_.write_record(record);
+    return record.summary;
+  }
+
+  void record_failure(const PointSummary& failed) override { store_.write_summary(failed); }
+
+ private:
+  const config::JobConfig& job_;
+  store::Store& store_;
+  torch::Device device_;
+  std::optional<training::Dataset> data_;
+};
+
+class Progress {
+ public:
+  Progress(const std::vector<config::GridPoint>& points) : points_(points) {}
+  void operator()(const PointSummary& s) {
+    ++counts_[static_cast<int>(s.status)];
+    ++finished_;
+    const auto& p = points_[static_cast<std::size_t>(s.point_id)];
+    log::info("point ", s.point_id, " (lr ", p.lr, ", batch ", p.batch, ", width ", p.width, ", seed ", p.seed,
+              "): ", to_string(s.status), ", train loss ", s.final_train_loss, ", test accuracy ", s.test_accuracy,
+              ", ", s.wall_seconds, " s", s.error.empty() ? "" : " [" + s.error + "]", "; ", finished_, "/",
+              points_.size(), " finished");
+  }
+  std::string summary() const {
+    std::string out;
+    for (int i = 0; i < kPointStatusCount; ++i) {
+      if (counts_[i] > 0) out += (out.empty() ? "" : ", ") + std::to_string(counts_[i]) + " " +
+                                 to_string(static_cast<PointStatus>(i));
+    }
+    return out;
+  }
+
+ private:
+  const std::vector<config::GridPoint>& points_;
+  int counts_[kPointStatusCount] = {};
+  std::size_t finished_ = 0;
+};
+
+void run_worker_rank(const config::JobConfig& job, store::Store& store, scheduler::Transport& transport, int local_rank) {
+  training::set_compute_threads(static_cast<int>(job.train.threads));
+  const torch::Device device = training::resolve_device(job.train.device, local_rank);
+  log::debug("training on ", device.str());
+  TrainingRunner runner(job, store, device);
+  scheduler::run_worker(transport, runner);
+}
+
+int sweep(const config::JobConfig& job, const std::string& store_path, MPI_Comm comm, int rank, int size) {
+  const auto points = config::expand_grid(job);
+  const int local_rank = node_local_rank(comm);
+  const store::Provenance prov = provenance(comm, size);
+  store::Store store = store::Store::create(store_path, comm, job, points, prov);
+  scheduler::MpiTransport transport(comm);
+  if (rank == 0) {
+    log::info("sweep '", job.name, "': ", points.size(), " points on ", size - 1, " worker(s); store ", store_path);
+    Progress progress(points);
+    scheduler::run_master(transport, points, std::ref(progress));
+    log::info("sweep finished: ", progress.summary());
+  } else {
+    run_worker_rank(job, store, transport, local_rank);
+  }
+  std::string end = utc_now();
+  bcast_string(end, comm);
+  store.finish(end);
+  store.close();
+  if (rank == 0) std::cout << "results: " << store_path << "\nreport:  lsweep report " << store_path << "\n";
+  return kOk;
+}
+
+}  // namespace
+
+int run_command(const std::string& job_path, const std::string& store_path) {
+  MpiSession mpi;
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  log::set_rank(mpi.rank());
+  std::string text, read_error;
+  if (mpi.rank() == 0) {
+    try {
+      text = config::read_text_file(job_path, "job file");
+    } catch (const ConfigError& e) {
+      read_error = e.what();
+    }
+  }
+  if (agreed_error(read_error, comm, mpi.rank())) return kBadInput;
+  bcast_string(text, comm);
+  std::optional<config::JobConfig> job;
+  std::string parse_error;
+  try {
+    job = config::parse_job(text, job_path);
+  } catch (const ConfigError& e) {
+    parse_error = e.what();
+  }
+  if (agreed_error(parse_error, comm, mpi.rank())) return kBadInput;
+  std::string rank_error;
+  if (mpi.size() < 2) {
+    rank_error = "lsweep run needs at least 2 MPI ranks (rank 0 is the master, the others train); got " +
+                 std::to_string(mpi.size()) + ": run it as mpirun -np N lsweep run ... with N >= 2";
+  }
+  if (agreed_error(rank_error.empty() && mpi.rank() == 0 ? check_store_path(store_path) : rank_error, comm,
+                   mpi.rank())) {
+    return kBadInput;
+  }
+  try {
+    return sweep(*job, store_path, comm, mpi.rank(), mpi.size());
+  } catch (const std::exception& e) {
+    // A collective step can no longer complete on every rank: abort them all.
+    log::error("aborting the sweep: ", e.what());
+    MPI_Abort(comm, kFailure);
+  }
+  return kFailure;
+}
+
+}  // namespace lsweep::cli

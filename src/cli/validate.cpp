@@ -1,0 +1,60 @@
+#include <chrono>
+#include <ctime>
+#include <iostream>
+
+#include "commands.hpp"
+#include "lsweep/config/grid.hpp"
+#include "lsweep/store/schema.hpp"
+#include "lsweep/training/model.hpp"
+
+namespace lsweep::cli {
+namespace {
+
+std::string human_bytes(std::int64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024.0 && u < 4) {
+    v /= 1024.0;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+}  // namespace
+
+std::string utc_now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+int validate_command(const std::string& job_path) {
+  const config::JobConfig job = config::load_job(job_path);
+  const auto& g = job.grid;
+  const std::int64_t n = config::grid_size(g);
+  const auto k = static_cast<std::int64_t>(config::checkpoint_steps(job.train.steps, job.train.checkpoints).size());
+  const std::int64_t in = config::input_dim(job.data), out = config::output_dim(job.data);
+  std::int64_t wmin = g.width.front(), wmax = g.width.front();
+  for (auto w : g.width) wmin = std::min(wmin, w), wmax = std::max(wmax, w);
+  std::cout << job_path << ": valid\n"
+            << "  points: " << n << " (lr " << g.lr.size() << " x batch " << g.batch.size() << " x width "
+            << g.width.size() << " x seed " << g.seed.size() << ")\n"
+            << "  data: " << config::to_string(job.data.kind) << ", P = " << job.data.train_size
+            << ", test " << job.data.test_size << ", input dim " << in << ", outputs " << out << "\n"
+            << "  model: depth " << job.model.depth << ", parameters "
+            << training::mlp_parameter_count(in, wmin, job.model.depth, out) << " to "
+            << training::mlp_parameter_count(in, wmax, job.model.depth, out) << "\n"
+            << "  training: " << job.train.steps << " steps, " << k << " checkpoints, loss "
+            << config::to_string(job.train.loss) << ", " << config::to_string(job.train.dtype) << "\n"
+            << "  store size: about " << human_bytes(store::schema::estimate_bytes(n, k, job.source_text.size()))
+            << "\n";
+  return kOk;
+}
+
+}  // namespace lsweep::cli

@@ -1,0 +1,55 @@
+#include "lsweep/config/grid.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace lsweep::config {
+
+std::int64_t grid_size(const GridConfig& grid) {
+  return static_cast<std::int64_t>(grid.lr.size() * grid.batch.size() * grid.width.size() *
+                                   grid.seed.size());
+}
+
+std::vector<GridPoint> expand_grid(const JobConfig& job) {
+  std::vector<GridPoint> points;
+  points.reserve(static_cast<std::size_t>(grid_size(job.grid)));
+  for (double lr : job.grid.lr) {
+    for (std::int64_t batch : job.grid.batch) {
+      for (std::int64_t width : job.grid.width) {
+        for (std::int64_t seed : job.grid.seed) {
+          const std::int64_t resolved = batch == kFullBatch ? job.data.train_size : batch;
+          points.push_back({static_cast<std::int64_t>(points.size()), lr, resolved, width, seed});
+        }
+      }
+    }
+  }
+  return points;
+}
+
+std::vector<double> spaced_values(double from, double to, std::int64_t num, bool log_spacing) {
+  std::vector<double> values;
+  if (num <= 0) return values;
+  if (num == 1) return {from};
+  for (std::int64_t i = 0; i < num; ++i) {
+    const double t = static_cast<double>(i) / static_cast<double>(num - 1);
+    values.push_back(log_spacing ? std::exp(std::log(from) + t * (std::log(to) - std::log(from)))
+                                 : from + t * (to - from));
+  }
+  // The ends are exact, not exp(log(x)).
+  values.front() = from;
+  values.back() = to;
+  return values;
+}
+
+std::vector<std::int64_t> checkpoint_steps(std::int64_t steps, std::int64_t count) {
+  std::vector<std::int64_t> out{0};
+  const auto spaced = spaced_values(1.0, static_cast<double>(steps), std::max<std::int64_t>(count, 1),
+                                    true);
+  for (double s : spaced) out.push_back(std::llround(s));
+  out.push_back(steps);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace lsweep::config

@@ -1,0 +1,269 @@
+#include "lsweep/config/job_config.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "lsweep/common/error.hpp"
+#include "lsweep/config/grid.hpp"
+#include "toml_reader.hpp"
+
+namespace lsweep::config {
+namespace {
+
+using detail::TableReader;
+
+constexpr std::int64_t kMaxWidth = 1 << 20;
+constexpr std::int64_t kMaxAxis = 100000;
+constexpr std::int64_t kMaxSeed = (std::int64_t{1} << 62);
+
+// One grid axis: a non-empty list, or a range table {from, to, num, spacing}.
+struct AxisRule {
+  bool integer = false;
+  double lo = 0.0;
+  bool lo_open = false;
+  double hi = 0.0;
+  bool allow_full = false;  // the string "full" (batch only)
+};
+
+std::string axis_allowed(const AxisRule& rule) {
+  std::ostringstream out;
+  out << "allowed: " << (rule.integer ? "an integer" : "a finite number") << (rule.lo_open ? " > " : " >= ")
+      << rule.lo << " and <= " << rule.hi << (rule.allow_full ? ", or \"full\"" : "");
+  return out.str();
+}
+
+double axis_value(TableReader& r, const toml::node& node, const std::string& name, const AxisRule& rule) {
+  if (rule.allow_full) {
+    if (const auto* s = node.as_string(); s && s->get() == "full") return static_cast<double>(kFullBatch);
+  }
+  std::optional<double> v;
+  if (const auto* i = node.as_integer()) v = static_cast<double>(i->get());
+  if (const auto* f = node.as_floating_point(); f && !rule.integer) v = f->get();
+  if (!v || !std::isfinite(*v) || *v > rule.hi || (rule.lo_open ? *v <= rule.lo : *v < rule.lo)) {
+    r.fail(node, name, axis_allowed(rule));
+  }
+  return *v;
+}
+
+std::vector<double> axis_range(TableReader& parent, const toml::table& range, const std::string& key,
+                               const AxisRule& rule) {
+  TableReader r(range, parent.origin(), parent.field(key));
+  const toml::node* from = r.find("from");
+  const toml::node* to = r.find("to");
+  if (!from) r.fail_missing("from", axis_allowed(rule));
+  if (!to) r.fail_missing("to", axis_allowed(rule));
+  const auto num = r.integer("num", 1, kMaxAxis);
+  if (!num) r.fail_missing("num", "allowed: an integer from 1 to " + std::to_string(kMaxAxis));
+  const auto spacing = r.choice("spacing", {"log", "linear"}).value_or(0);
+  r.reject_unknown({"from", "to", "num", "spacing"});
+  AxisRule plain = rule;
+  plain.allow_full = false;
+  if (spacing == 0 && plain.lo <= 0.0) plain.lo_open = true;  // log needs > 0
+  const double a = axis_value(r, *from, r.field("from"), plain);
+  const double b = axis_value(r, *to, r.field("to"), plain);
+  auto values = spaced_values(a, b, *num, spacing == 0);
+  if (rule.integer) {
+    for (auto& v : values) v = std::round(v);
+  }
+  return values;
+}
+
+std::vector<double> axis(TableReader& r, const std::string& key, const AxisRule& rule,
+                         std::optional<std::vector<double>> fallback) {
+  const std::string shape = "allowed: a non-empty list, or a range { from = A, to = B, num = N, "
+                            "spacing = \"log\" | \"linear\" }";
+  const toml::node* node = r.find(key);
+  if (!node) {
+    if (fallback) return *fallback;
+    r.fail_missing(key, shape);
+  }
+  std::vector<double> values;
+  if (const auto* table = node->as_table()) {
+    values = axis_range(r, *table, key, rule);
+  } else if (const auto* array = node->as_array()) {
+    if (array->empty()) r.fail(*node, r.field(key), shape);
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      values.push_back(axis_value(r, *array->get(i), r.field(key) + "[" + std::to_string(i) + "]", rule));
+    }
+  } else {
+    r.fail(*node, r.field(key), shape);
+  }
+  if (static_cast<std::int64_t>(values.size()) > kMaxAxis) {
+    throw ConfigError(r.origin() + ": " + r.field(key) + " has " + std::to_string(values.size()) +
+                      " values: allowed at most " + std::to_string(kMaxAxis));
+  }
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (values[i] == values[j]) {
+        std::ostringstream v;
+        v.precision(17);
+        v << values[i];
+        throw ConfigError(r.origin() + ": " + r.field(key) + "[" + std::to_string(i) + "] = " + v.str() +
+                          ": repeats " + r.field(key) + "[" + std::to_string(j) +
+                          "]; allowed: distinct values (a repeated value would train the same point twice)");
+      }
+    }
+  }
+  return values;
+}
+
+std::vector<std::int64_t> as_integers(const std::vector<double>& values) {
+  return {values.begin(), values.end()};
+}
+
+GridConfig parse_grid(TableReader& r) {
+  GridConfig g;
+  g.lr = axis(r, "lr", {false, 0.0, true, 1e6, false}, std::nullopt);
+  g.batch = as_integers(axis(r, "batch", {true, 1, false, 1e9, true}, std::nullopt));
+  g.width = as_integers(axis(r, "width", {true, 1, false, kMaxWidth, false}, std::nullopt));
+  g.seed = as_integers(axis(r, "seed", {true, 0, false, static_cast<double>(kMaxSeed), false},
+                            std::vector<double>{0.0}));
+  r.reject_unknown({"lr", "batch", "width", "seed"});
+  return g;
+}
+
+DataConfig parse_data(TableReader& r) {
+  DataConfig d;
+  const auto kind = r.choice("kind", {"fashion_mnist", "gaussian"});
+  if (!kind) r.fail_missing("kind", "allowed: \"fashion_mnist\" or \"gaussian\"");
+  d.kind = *kind == 0 ? DataKind::fashion_mnist : DataKind::gaussian;
+  const bool fashion = d.kind == DataKind::fashion_mnist;
+  const std::int64_t max_train = fashion ? kFashionTrainCount : 10000000;
+  const std::int64_t max_test = fashion ? kFashionTestCount : 10000000;
+  const auto train = r.integer("train_size", 1, max_train);
+  if (!train) r.fail_missing("train_size", "allowed: an integer from 1 to " + std::to_string(max_train));
+  d.train_size = *train;
+  d.test_size = r.integer("test_size", 0, max_test).value_or(fashion ? kFashionTestCount : 0);
+  d.seed = r.integer("seed", 0, kMaxSeed).value_or(0);
+  const toml::node* binary = r.find("binary");
+  d.binary = r.boolean("binary").value_or(!fashion);
+  if (!fashion && !d.binary) r.fail(*binary, r.field("binary"), "the gaussian set has +-1 labels only; allowed: true");
+  if (fashion) {
+    d.path = r.string("path").value_or(kDefaultFashionMnistPath);
+    if (r.find("dim")) r.fail(*r.find("dim"), r.field("dim"), "only for kind = \"gaussian\"; Fashion-MNIST has 784 pixels (use pca to reduce)");
+  } else {
+    if (r.find("path")) r.fail(*r.find("path"), r.field("path"), "only for kind = \"fashion_mnist\"");
+    const auto dim = r.integer("dim", 1, 1000000);
+    if (!dim) r.fail_missing("dim", "allowed: an integer from 1 to 1000000 (input dimension d)");
+    d.dim = *dim;
+  }
+  const std::int64_t features = fashion ? kFashionPixels : d.dim;
+  d.pca = r.integer("pca", 0, std::min(features, d.train_size)).value_or(0);
+  d.normalize = r.boolean("normalize").value_or(false);
+  r.reject_unknown({"kind", "train_size", "test_size", "binary", "pca", "normalize", "dim", "seed", "path"});
+  return d;
+}
+
+ModelConfig parse_model(TableReader& r) {
+  ModelConfig m;
+  m.depth = r.integer("depth", 1, 64).value_or(2);
+  m.init = r.choice("init", {"pytorch", "orthogonal"}).value_or(0) == 0 ? InitKind::pytorch
+                                                                         : InitKind::orthogonal;
+  r.reject_unknown({"depth", "init"});
+  return m;
+}
+
+TrainConfig parse_train(TableReader& r, const DataConfig& data) {
+  TrainConfig t;
+  const auto loss = r.choice("loss", {"cross_entropy", "mse", "quadratic_hinge"});
+  if (!loss) r.fail_missing("loss", "allowed: \"cross_entropy\", \"mse\" or \"quadratic_hinge\"");
+  t.loss = static_cast<LossKind>(*loss);
+  if (t.loss == LossKind::quadratic_hinge && !data.binary) {
+    r.fail(*r.find("loss"), r.field("loss"),
+           "needs binary labels (data.binary = true or data.kind = \"gaussian\"); allowed with 10 "
+           "classes: \"cross_entropy\" or \"mse\"");
+  }
+  r.choice("optimizer", {"sgd"});
+  t.momentum = r.number("momentum", 0.0, 0.999999, false).value_or(0.0);
+  const auto steps = r.integer("steps", 1, 1000000000);
+  if (!steps) r.fail_missing("steps", "allowed: an integer from 1 to 1000000000");
+  t.steps = *steps;
+  t.dtype = r.choice("dtype", {"float32", "float64"}).value_or(0) == 0 ? DType::float32 : DType::float64;
+  t.checkpoints = r.integer("checkpoints", 1, 10000).value_or(20);
+  t.threads = r.integer("threads", 1, 256).value_or(1);
+  t.device = static_cast<DeviceKind>(r.choice("device", {"cpu", "cuda", "auto"}).value_or(0));
+  r.reject_unknown({"loss", "optimizer", "momentum", "steps", "dtype", "checkpoints", "threads", "device"});
+  return t;
+}
+
+void check_batches(const TableReader& r, const GridConfig& grid, const DataConfig& data) {
+  for (std::size_t i = 0; i < grid.batch.size(); ++i) {
+    if (grid.batch[i] > data.train_size) {
+      throw ConfigError(r.origin() + ": grid.batch[" + std::to_string(i) + "] = " +
+                        std::to_string(grid.batch[i]) + ": allowed: at most data.train_size = " +
+                        std::to_string(data.train_size) + ", or \"full\"");
+    }
+  }
+}
+
+template <typename Parse>
+auto section(TableReader& root, const std::string& key, Parse parse) {
+  const toml::table* table = root.table(key);
+  if (!table) root.fail_missing(key, "allowed: a table [" + key + "]");
+  TableReader r(*table, root.origin(), key);
+  return parse(r);
+}
+
+}  // namespace
+
+JobConfig parse_job(std::string_view text, const std::string& origin) {
+  toml::table doc;
+  try {
+    doc = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(origin + ":" + std::to_string(e.source().begin.line) + ": not valid TOML: " +
+                      std::string(e.description()));
+  }
+  TableReader root(doc, origin, "");
+  JobConfig job;
+  job.source_text = std::string(text);
+  job.name = root.string("name").value_or("sweep");
+  job.data = section(root, "data", parse_data);
+  job.grid = section(root, "grid", parse_grid);
+  job.model = root.table("model") ? section(root, "model", parse_model) : ModelConfig{};
+  job.train = section(root, "train", [&](TableReader& r) { return parse_train(r, job.data); });
+  root.reject_unknown({"name", "grid", "data", "model", "train"});
+  check_batches(root, job.grid, job.data);
+  return job;
+}
+
+std::string read_text_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(what + " '" + path + "' cannot be read (missing or no permission)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(what + " '" + path + "' cannot be read (I/O error)");
+  return text.str();
+}
+
+JobConfig load_job(const std::string& path) { return parse_job(read_text_file(path, "job file"), path); }
+
+std::int64_t input_dim(const DataConfig& data) {
+  if (data.pca > 0) return data.pca;
+  return data.kind == DataKind::fashion_mnist ? kFashionPixels : data.dim;
+}
+
+std::int64_t output_dim(const DataConfig& data) { return data.binary ? 1 : 10; }
+
+const char* to_string(DataKind kind) { return kind == DataKind::fashion_mnist ? "fashion_mnist" : "gaussian"; }
+const char* to_string(LossKind kind) {
+  switch (kind) {
+    case LossKind::cross_entropy: return "cross_entropy";
+    case LossKind::mse: return "mse";
+    case LossKind::quadratic_hinge: return "quadratic_hinge";
+  }
+  return "?";
+}
+const char* to_string(DType kind) { return kind == DType::float32 ? "float32" : "float64"; }
+const char* to_string(InitKind kind) { return kind == InitKind::pytorch ? "pytorch" : "orthogonal"; }
+const char* to_string(DeviceKind kind) {
+  switch (kind) {
+    case DeviceKind::cpu: return "cpu";
+    case DeviceKind::cuda: return "cuda";
+    case DeviceKind::automatic: return "auto";
+  }
+  return "?";
+}
+
+}  // namespace lsweep::config

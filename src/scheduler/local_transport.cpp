@@ -1,0 +1,33 @@
+#include "lsweep/scheduler/local_transport.hpp"
+
+#include "lsweep/common/error.hpp"
+
+namespace lsweep::scheduler {
+
+LocalHub::LocalHub(int size) {
+  for (int i = 0; i < size; ++i) boxes_.push_back(std::make_unique<Box>());
+}
+
+void LocalHub::post(int source, int dest, const Message& message) {
+  if (dest < 0 || dest >= size()) {
+    throw SchedulerError("send to rank " + std::to_string(dest) + ": allowed ranks are 0.." +
+                         std::to_string(size() - 1));
+  }
+  Box& box = *boxes_[static_cast<std::size_t>(dest)];
+  {
+    std::lock_guard<std::mutex> lock(box.mutex);
+    box.queue.emplace_back(source, encode(message));
+  }
+  box.ready.notify_one();
+}
+
+Envelope LocalHub::take(int dest) {
+  Box& box = *boxes_[static_cast<std::size_t>(dest)];
+  std::unique_lock<std::mutex> lock(box.mutex);
+  box.ready.wait(lock, [&] { return !box.queue.empty(); });
+  auto [source, bytes] = std::move(box.queue.front());
+  box.queue.pop_front();
+  return {source, decode(bytes)};
+}
+
+}  // namespace lsweep::scheduler

@@ -1,0 +1,113 @@
+#include "lsweep/scheduler/master.hpp"
+
+#include <map>
+#include <unordered_map>
+
+#include "lsweep/common/error.hpp"
+#include "lsweep/common/log.hpp"
+
+namespace lsweep::scheduler {
+namespace {
+
+class Master {
+ public:
+  Master(Transport& transport, const std::vector<config::GridPoint>& points, const ResultCallback& on_result)
+      : transport_(transport), points_(points), on_result_(on_result), active_(transport.size() - 1) {
+    for (std::size_t i = 0; i < points.size(); ++i) index_of_[points[i].id] = i;
+    summaries_.resize(points.size());
+  }
+
+  std::vector<PointSummary> run() {
+    while (active_ > 0) handle(transport_.receive_any());
+    for (std::size_t i = 0; i < points_.size(); ++i) {
+      if (summaries_[i].point_id < 0) {
+        throw SchedulerError("point " + std::to_string(points_[i].id) + " was never reported by a worker");
+      }
+    }
+    return std::move(summaries_);
+  }
+
+ private:
+  void handle(const Envelope& env) {
+    const Message& m = env.message;
+    switch (m.kind) {
+      case MessageKind::ready: break;
+      case MessageKind::result:
+        take_in_flight(env.source);
+        for (const auto& s : m.result.points) record(s);
+        break;
+      case MessageKind::error:
+        fail_worker(env.source, m.error);
+        return;
+      default:
+        throw SchedulerError(std::string("master received a ") + to_string(m.kind) + " message from rank " +
+                             std::to_string(env.source) + "; allowed from workers: ready, result, error");
+    }
+    dispatch(env.source);
+  }
+
+  void dispatch(int worker) {
+    if (next_ < points_.size()) {
+      Task task{{points_[next_++]}};
+      in_flight_[worker] = task;
+      transport_.send(worker, make_task(std::move(task)));
+    } else {
+      transport_.send(worker, make_shutdown());
+      --active_;
+    }
+  }
+
+  Task take_in_flight(int worker) {
+    Task task;
+    if (auto it = in_flight_.find(worker); it != in_flight_.end()) {
+      task = std::move(it->second);
+      in_flight_.erase(it);
+    }
+    return task;
+  }
+
+  void fail_worker(int worker, const std::string& what) {
+    log::error("worker rank ", worker, " stopped: ", what);
+    for (const auto& p : take_in_flight(worker).points) {
+      PointSummary s;
+      s.point_id = p.id;
+      s.status = PointStatus::failed;
+      s.error = "worker rank " + std::to_string(worker) + " stopped: " + what;
+      if (summaries_[index_of(p.id)].point_id < 0) record(s);
+    }
+    --active_;
+  }
+
+  std::size_t index_of(std::int64_t id) const {
+    auto it = index_of_.find(id);
+    if (it == index_of_.end()) throw SchedulerError("a worker reported unknown point id " + std::to_string(id));
+    return it->second;
+  }
+
+  void record(const PointSummary& s) {
+    summaries_[index_of(s.point_id)] = s;
+    if (on_result_) on_result_(s);
+  }
+
+  Transport& transport_;
+  const std::vector<config::GridPoint>& points_;
+  const ResultCallback& on_result_;
+  int active_;
+  std::size_t next_ = 0;
+  std::map<int, Task> in_flight_;
+  std::unordered_map<std::int64_t, std::size_t> index_of_;
+  std::vector<PointSummary> summaries_;
+};
+
+}  // namespace
+
+std::vector<PointSummary> run_master(Transport& transport, const std::vector<config::GridPoint>& points,
+                                     const ResultCallback& on_result) {
+  if (transport.size() < 2) {
+    throw SchedulerError("the sweep has " + std::to_string(transport.size()) +
+                         " rank(s): rank 0 is the master, so at least 2 are needed (mpirun -np 2 or more)");
+  }
+  return Master(transport, points, on_result).run();
+}
+
+}  // namespace lsweep::scheduler

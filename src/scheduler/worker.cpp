@@ -1,0 +1,73 @@
+#include "lsweep/scheduler/worker.hpp"
+
+#include "lsweep/common/error.hpp"
+#include "lsweep/common/log.hpp"
+
+namespace lsweep::scheduler {
+namespace {
+
+constexpr int kMaster = 0;
+
+PointSummary run_guarded(PointRunner& runner, const config::GridPoint& point) {
+  try {
+    return runner.run(point);
+  } catch (const std::exception& e) {
+    log::warn("point ", point.id, " failed: ", e.what());
+    return failed_summary(point, e.what());
+  } catch (...) {
+    log::warn("point ", point.id, " failed with a non-standard exception");
+    return failed_summary(point, "unknown exception (not derived from std::exception)");
+  }
+}
+
+// Runs a task; returns false if the worker must stop (error already sent).
+bool run_task(Transport& transport, PointRunner& runner, const Task& task) {
+  Result result;
+  for (const auto& point : task.points) {
+    PointSummary s = run_guarded(runner, point);
+    if (s.status == PointStatus::failed) {
+      try {
+        runner.record_failure(s);
+      } catch (const std::exception& e) {
+        Result lost{{s}};
+        transport.send(kMaster, make_error(std::string("cannot record failed point: ") + e.what(), lost));
+        return false;
+      }
+    }
+    result.points.push_back(std::move(s));
+  }
+  transport.send(kMaster, make_result(std::move(result)));
+  return true;
+}
+
+}  // namespace
+
+PointSummary failed_summary(const config::GridPoint& point, const std::string& what) {
+  PointSummary s;
+  s.point_id = point.id;
+  s.status = PointStatus::failed;
+  s.error = what.empty() ? "exception with an empty message" : what;
+  return s;
+}
+
+void run_worker(Transport& transport, PointRunner& runner) {
+  transport.send(kMaster, make_ready());
+  for (;;) {
+    Envelope env = transport.receive_any();
+    if (env.source != kMaster) {
+      throw SchedulerError("worker rank " + std::to_string(transport.rank()) + " got a message from rank " +
+                           std::to_string(env.source) + "; only the master (rank 0) sends to workers");
+    }
+    switch (env.message.kind) {
+      case MessageKind::shutdown: return;
+      case MessageKind::task:
+        if (!run_task(transport, runner, env.message.task)) return;
+        break;
+      default:
+        throw SchedulerError(std::string("worker received a ") + to_string(env.message.kind) +
+                             " message; allowed from the master: task, shutdown");
+    }
+  }
+}
+
+}  // namespace lsweep::scheduler

@@ -1,0 +1,33 @@
+#include "lsweep/training/loss.hpp"
+
+#include <torch/torch.h>
+
+namespace lsweep::training {
+
+torch::Tensor compute_loss(config::LossKind kind, const torch::Tensor& out, const torch::Tensor& y, bool binary) {
+  using config::LossKind;
+  if (binary) {
+    const auto f = out.squeeze(1);
+    switch (kind) {
+      case LossKind::cross_entropy: return torch::softplus(-y * f).mean();
+      case LossKind::mse: return 0.5 * (f - y).square().mean();
+      case LossKind::quadratic_hinge: return 0.5 * torch::relu(1.0 - y * f).square().mean();
+    }
+  }
+  switch (kind) {
+    case LossKind::cross_entropy: return torch::nn::functional::cross_entropy(out, y);
+    case LossKind::mse: {
+      const auto target = torch::one_hot(y, out.size(1)).to(out.dtype());
+      return 0.5 * (out - target).square().sum(1).mean();
+    }
+    case LossKind::quadratic_hinge: break;
+  }
+  throw std::invalid_argument("quadratic_hinge needs binary labels");
+}
+
+torch::Tensor count_correct(const torch::Tensor& out, const torch::Tensor& y, bool binary) {
+  if (binary) return (out.squeeze(1) * y > 0).sum();
+  return (out.argmax(1) == y).sum();
+}
+
+}  // namespace lsweep::training
