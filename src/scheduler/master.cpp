@@ -37,7 +37,7 @@ class Master {
         for (const auto& s : m.result.points) record(s);
         break;
       case MessageKind::error:
-        fail_worker(env.source, m.error);
+        fail_worker(env.source, m);
         return;
       default:
         throw SchedulerError(std::string("master received a ") + to_string(m.kind) + " message from rank " +
@@ -66,16 +66,26 @@ class Master {
     return task;
   }
 
-  void fail_worker(int worker, const std::string& what) {
-    log::error("worker rank ", worker, " stopped: ", what);
-    for (const auto& p : take_in_flight(worker).points) {
-      PointSummary s;
-      s.point_id = p.id;
+  void fail_worker(int worker, const Message& m) {
+    log::error("worker rank ", worker, " stopped: ", m.error);
+    const std::string why = "worker rank " + std::to_string(worker) + " stopped: " + m.error;
+    for (PointSummary s : m.result.points) {  // the points it could not record, with their own errors
       s.status = PointStatus::failed;
-      s.error = "worker rank " + std::to_string(worker) + " stopped: " + what;
-      if (summaries_[index_of(p.id)].point_id < 0) record(s);
+      s.error = s.error.empty() ? why : s.error + "; " + why;
+      record(s);
+    }
+    for (const auto& p : take_in_flight(worker).points) {
+      if (summaries_[index_of(p.id)].point_id < 0) record(failed_point(p.id, why));
     }
     --active_;
+  }
+
+  static PointSummary failed_point(std::int64_t id, const std::string& why) {
+    PointSummary s;
+    s.point_id = id;
+    s.status = PointStatus::failed;
+    s.error = why;
+    return s;
   }
 
   std::size_t index_of(std::int64_t id) const {

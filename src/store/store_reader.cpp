@@ -25,9 +25,10 @@ class Reader {
   }
 
   template <typename T>
-  std::vector<T> read(const char* name, hid_t mem_type, const std::vector<hsize_t>& expect) {
+  std::vector<T> read(const char* name, hid_t mem_type, const std::vector<hsize_t>& expect,
+                      std::size_t values_per_element = 1) {
     if (dims(name) != expect) damaged(std::string("dataset ") + name + " has the wrong shape");
-    std::size_t total = 1;
+    std::size_t total = values_per_element;
     for (auto d : expect) total *= d;
     std::vector<T> out(total);
     Handle d(H5Dopen2(file_, name, H5P_DEFAULT), std::string("opening ") + name);
@@ -73,7 +74,7 @@ void read_attributes(hid_t file, StoreContents& out) {
 
 std::vector<std::string> read_errors(hsize_t n, Reader& r) {
   Handle type = h5::string_type(schema::kErrorBytes);
-  const auto raw = r.read<char>(schema::kError, type.get(), {n});
+  const auto raw = r.read<char>(schema::kError, type.get(), {n}, schema::kErrorBytes);
   std::vector<std::string> out;
   for (hsize_t i = 0; i < n; ++i) {
     const char* row = raw.data() + i * schema::kErrorBytes;

@@ -55,6 +55,9 @@ class Trainer {
   /// Stops early, as diverged, at the first non-finite minibatch loss.
   PointRecord run();
 
+  /// The network being trained (for probes and tests).
+  torch::nn::Sequential& model() { return model_; }
+
  private:
   const config::JobConfig& job_;
   config::GridPoint point_;

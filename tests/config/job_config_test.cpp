@@ -1,0 +1,301 @@
+#include "lsweep/config/job_config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "lsweep/common/error.hpp"
+
+namespace lsweep::config {
+namespace {
+
+struct Sections {
+  std::string top = "name = \"t\"\n";
+  std::string grid = "lr = [0.1, 0.01]\nbatch = [8, \"full\"]\nwidth = [4]\nseed = [0, 1]\n";
+  std::string data = "kind = \"gaussian\"\ntrain_size = 16\ntest_size = 4\ndim = 3\n";
+  std::string model = "depth = 2\n";
+  std::string train = "loss = \"quadratic_hinge\"\nsteps = 10\n";
+  std::string text() const {
+    return top + "[grid]\n" + grid + "[data]\n" + data + "[model]\n" + model + "[train]\n" + train;
+  }
+};
+
+// The message of the ConfigError that parsing `s` throws ("" if none).
+std::string error_of(const Sections& s) {
+  try {
+    parse_job(s.text(), "job.toml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Asserts parsing fails with a message containing every one of `parts`.
+#define EXPECT_REJECTED(sections, ...)                                              \
+  do {                                                                              \
+    EXPECT_THROW(parse_job((sections).text(), "job.toml"), ConfigError);            \
+    const std::string msg = error_of(sections);                                     \
+    for (const char* part : {__VA_ARGS__}) EXPECT_NE(msg.find(part), std::string::npos) << msg; \
+  } while (0)
+
+TEST(JobConfig, ParsesAValidJobWithDefaults) {
+  const JobConfig job = parse_job(Sections{}.text(), "job.toml");
+  EXPECT_EQ(job.name, "t");
+  EXPECT_EQ(job.grid.lr, (std::vector<double>{0.1, 0.01}));
+  EXPECT_EQ(job.grid.batch, (std::vector<std::int64_t>{8, kFullBatch}));
+  EXPECT_EQ(job.grid.seed, (std::vector<std::int64_t>{0, 1}));
+  EXPECT_EQ(job.data.kind, DataKind::gaussian);
+  EXPECT_TRUE(job.data.binary);
+  EXPECT_EQ(job.data.dim, 3);
+  EXPECT_EQ(job.train.loss, LossKind::quadratic_hinge);
+  EXPECT_EQ(job.train.steps, 10);
+  EXPECT_EQ(job.train.checkpoints, 20);
+  EXPECT_EQ(job.train.threads, 1);
+  EXPECT_EQ(job.train.dtype, DType::float32);
+  EXPECT_EQ(job.train.momentum, 0.0);
+  EXPECT_EQ(job.model.init, InitKind::pytorch);
+  EXPECT_EQ(input_dim(job.data), 3);
+  EXPECT_EQ(output_dim(job.data), 1);
+}
+
+TEST(JobConfig, KeepsTheSourceTextVerbatim) {
+  const std::string text = Sections{}.text();
+  EXPECT_EQ(parse_job(text, "job.toml").source_text, text);
+}
+
+TEST(JobConfig, ParsesFashionMnistDefaults) {
+  Sections s;
+  s.data = "kind = \"fashion_mnist\"\ntrain_size = 100\npca = 10\nnormalize = true\n";
+  s.train = "loss = \"cross_entropy\"\nsteps = 5\ndtype = \"float64\"\nmomentum = 0.5\n";
+  const JobConfig job = parse_job(s.text(), "job.toml");
+  EXPECT_EQ(job.data.test_size, kFashionTestCount);
+  EXPECT_FALSE(job.data.binary);
+  EXPECT_EQ(job.data.path, kDefaultFashionMnistPath);
+  EXPECT_EQ(input_dim(job.data), 10);
+  EXPECT_EQ(output_dim(job.data), 10);
+  EXPECT_EQ(job.train.dtype, DType::float64);
+  EXPECT_EQ(job.train.momentum, 0.5);
+}
+
+TEST(JobConfig, ExpandsALogRange) {
+  Sections s;
+  s.grid = "lr = { from = 1e-3, to = 1.0, num = 8 }\nbatch = [4]\nwidth = { from = 4, to = 64, num = 5 }\n";
+  const JobConfig job = parse_job(s.text(), "job.toml");
+  ASSERT_EQ(job.grid.lr.size(), 8u);
+  EXPECT_EQ(job.grid.lr.front(), 1e-3);
+  EXPECT_EQ(job.grid.lr.back(), 1.0);
+  EXPECT_NEAR(job.grid.lr[3], 1e-3 * std::pow(1000.0, 3.0 / 7.0), 1e-15);
+  EXPECT_EQ(job.grid.width, (std::vector<std::int64_t>{4, 8, 16, 32, 64}));
+  EXPECT_EQ(job.grid.seed, (std::vector<std::int64_t>{0}));
+}
+
+TEST(JobConfig, ExpandsALinearRange) {
+  Sections s;
+  s.grid = "lr = { from = 0.1, to = 0.4, num = 4, spacing = \"linear\" }\nbatch = [4]\nwidth = [2]\n";
+  const auto lr = parse_job(s.text(), "job.toml").grid.lr;
+  ASSERT_EQ(lr.size(), 4u);
+  EXPECT_DOUBLE_EQ(lr[1], 0.2);
+  EXPECT_DOUBLE_EQ(lr[2], 0.3);
+}
+
+TEST(JobConfigRejects, TextThatIsNotToml) {
+  Sections s;
+  s.top = "name = \n";
+  EXPECT_REJECTED(s, "job.toml:1", "not valid TOML");
+}
+
+TEST(JobConfigRejects, UnknownTopLevelKey) {
+  Sections s;
+  s.top = "name = \"t\"\nnmae = 3\n";
+  EXPECT_REJECTED(s, "unknown key 'nmae'", "name, grid, data, model, train");
+}
+
+TEST(JobConfigRejects, UnknownKeyInEachSection) {
+  for (auto section : {&Sections::grid, &Sections::data, &Sections::model, &Sections::train}) {
+    Sections s;
+    s.*section += "colour = 1\n";
+    EXPECT_THROW(parse_job(s.text(), "job.toml"), ConfigError);
+    EXPECT_NE(error_of(s).find("colour"), std::string::npos) << error_of(s);
+  }
+}
+
+TEST(JobConfigRejects, UnknownKeyInARange) {
+  Sections s;
+  s.grid = "lr = { from = 0.1, to = 1.0, num = 3, step = 2 }\nbatch = [4]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "unknown key 'grid.lr.step'");
+}
+
+TEST(JobConfigRejects, MissingSections) {
+  for (const char* section : {"[grid]", "[data]", "[train]"}) {
+    std::string text = Sections{}.text();
+    const auto at = text.find(section);
+    const auto end = text.find('[', at + 1);
+    text.erase(at, end == std::string::npos ? std::string::npos : end - at);
+    EXPECT_THROW(parse_job(text, "job.toml"), ConfigError) << section;
+  }
+}
+
+TEST(JobConfigRejects, MissingRequiredKeys) {
+  Sections s;
+  s.grid = "batch = [4]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "grid.lr is missing");
+  s = Sections{};
+  s.train = "loss = \"mse\"\n";
+  EXPECT_REJECTED(s, "train.steps is missing");
+  s = Sections{};
+  s.train = "steps = 4\n";
+  EXPECT_REJECTED(s, "train.loss is missing");
+  s = Sections{};
+  s.data = "train_size = 4\ndim = 2\n";
+  EXPECT_REJECTED(s, "data.kind is missing", "fashion_mnist");
+  s = Sections{};
+  s.data = "kind = \"gaussian\"\ndim = 2\n";
+  EXPECT_REJECTED(s, "data.train_size is missing");
+  s = Sections{};
+  s.data = "kind = \"gaussian\"\ntrain_size = 16\n";
+  EXPECT_REJECTED(s, "data.dim is missing");
+}
+
+TEST(JobConfigRejects, NonPositiveOrNonFiniteLearningRates) {
+  Sections s;
+  s.grid = "lr = [0.1, -0.5]\nbatch = [4]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "job.toml:3", "grid.lr[1] = -0.5", "> 0");
+  s.grid = "lr = [0.0]\nbatch = [4]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "grid.lr[0] = 0");
+  s.grid = "lr = [nan]\nbatch = [4]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "grid.lr[0] = nan", "finite");
+  s.grid = "lr = [\"fast\"]\nbatch = [4]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "grid.lr[0] = \"fast\"");
+}
+
+TEST(JobConfigRejects, EmptyOrScalarAxes) {
+  Sections s;
+  s.grid = "lr = []\nbatch = [4]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "grid.lr", "non-empty list");
+  s.grid = "lr = 0.1\nbatch = [4]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "grid.lr = 0.10000000000000001", "non-empty list");
+}
+
+TEST(JobConfigRejects, RepeatedGridValues) {
+  Sections s;
+  s.grid = "lr = [0.1, 0.2, 0.1]\nbatch = [4]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "grid.lr[2]", "repeats grid.lr[0]");
+  s.grid = "lr = [0.1]\nbatch = [4]\nwidth = { from = 2, to = 3, num = 4 }\n";
+  EXPECT_REJECTED(s, "grid.width", "repeats");
+}
+
+TEST(JobConfigRejects, BadBatchSizes) {
+  Sections s;
+  s.grid = "lr = [0.1]\nbatch = [0]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "grid.batch[0] = 0", "or \"full\"");
+  s.grid = "lr = [0.1]\nbatch = [4.5]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "grid.batch[0] = 4.5", "an integer");
+  s.grid = "lr = [0.1]\nbatch = [\"half\"]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "grid.batch[0] = \"half\"");
+  s.grid = "lr = [0.1]\nbatch = [17]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "grid.batch[0] = 17", "at most data.train_size = 16");
+}
+
+TEST(JobConfigRejects, BadWidthsAndSeeds) {
+  Sections s;
+  s.grid = "lr = [0.1]\nbatch = [4]\nwidth = [-3]\n";
+  EXPECT_REJECTED(s, "grid.width[0] = -3");
+  s.grid = "lr = [0.1]\nbatch = [4]\nwidth = [2]\nseed = [-1]\n";
+  EXPECT_REJECTED(s, "grid.seed[0] = -1", ">= 0");
+}
+
+TEST(JobConfigRejects, BadRanges) {
+  Sections s;
+  s.grid = "lr = { from = 0.0, to = 1.0, num = 3 }\nbatch = [4]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "grid.lr.from = 0", "> 0");
+  s.grid = "lr = { from = 0.1, num = 3 }\nbatch = [4]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "grid.lr.to is missing");
+  s.grid = "lr = { from = 0.1, to = 1.0, num = 0 }\nbatch = [4]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "grid.lr.num = 0");
+  s.grid = "lr = { from = 0.1, to = 1.0, num = 3, spacing = \"cubic\" }\nbatch = [4]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "grid.lr.spacing = \"cubic\"", "\"log\", \"linear\"");
+}
+
+TEST(JobConfigRejects, BadDataFields) {
+  Sections s;
+  s.data = "kind = \"cifar\"\ntrain_size = 16\n";
+  EXPECT_REJECTED(s, "data.kind = \"cifar\"", "\"fashion_mnist\", \"gaussian\"");
+  s.data = "kind = \"fashion_mnist\"\ntrain_size = 60001\n";
+  EXPECT_REJECTED(s, "data.train_size = 60001", "from 1 to 60000");
+  s.data = "kind = \"fashion_mnist\"\ntrain_size = 100\ntest_size = 10001\n";
+  EXPECT_REJECTED(s, "data.test_size = 10001", "0 to 10000");
+  s.data = "kind = \"gaussian\"\ntrain_size = 16\ndim = 3\nbinary = false\n";
+  EXPECT_REJECTED(s, "data.binary = false", "+-1 labels only");
+  s.data = "kind = \"gaussian\"\ntrain_size = 16\ndim = 3\npca = 4\n";
+  EXPECT_REJECTED(s, "data.pca = 4", "0 to 3");
+  s.data = "kind = \"gaussian\"\ntrain_size = 16\ndim = 3\nnormalize = \"yes\"\n";
+  EXPECT_REJECTED(s, "data.normalize = \"yes\"", "true or false");
+  s.data = "kind = \"gaussian\"\ntrain_size = 16\ndim = 3\npath = \"/tmp\"\n";
+  EXPECT_REJECTED(s, "data.path", "only for kind = \"fashion_mnist\"");
+  s.data = "kind = \"fashion_mnist\"\ntrain_size = 16\ndim = 3\n";
+  EXPECT_REJECTED(s, "data.dim = 3", "only for kind = \"gaussian\"");
+  s.data = "kind = \"fashion_mnist\"\ntrain_size = 16\npath = 7\n";
+  EXPECT_REJECTED(s, "data.path = 7", "a string");
+}
+
+TEST(JobConfigRejects, BadModelFields) {
+  Sections s;
+  s.model = "depth = 0\n";
+  EXPECT_REJECTED(s, "model.depth = 0", "1 to 64");
+  s.model = "init = \"xavier\"\n";
+  EXPECT_REJECTED(s, "model.init = \"xavier\"", "\"pytorch\", \"orthogonal\"");
+}
+
+TEST(JobConfigRejects, BadTrainFields) {
+  Sections s;
+  s.train = "loss = \"l1\"\nsteps = 4\n";
+  EXPECT_REJECTED(s, "train.loss = \"l1\"", "\"cross_entropy\", \"mse\", \"quadratic_hinge\"");
+  s.train = "loss = \"mse\"\nsteps = 0\n";
+  EXPECT_REJECTED(s, "train.steps = 0");
+  s.train = "loss = \"mse\"\nsteps = 4\nmomentum = 1.0\n";
+  EXPECT_REJECTED(s, "train.momentum = 1", "<= 0.999999");
+  s.train = "loss = \"mse\"\nsteps = 4\nmomentum = -0.1\n";
+  EXPECT_REJECTED(s, "train.momentum = -0.1", ">= 0");
+  s.train = "loss = \"mse\"\nsteps = 4\ndtype = \"float16\"\n";
+  EXPECT_REJECTED(s, "train.dtype = \"float16\"", "\"float32\", \"float64\"");
+  s.train = "loss = \"mse\"\nsteps = 4\noptimizer = \"adam\"\n";
+  EXPECT_REJECTED(s, "train.optimizer = \"adam\"", "\"sgd\"");
+  s.train = "loss = \"mse\"\nsteps = 4\ncheckpoints = 0\n";
+  EXPECT_REJECTED(s, "train.checkpoints = 0");
+  s.train = "loss = \"mse\"\nsteps = 4\nthreads = 0\n";
+  EXPECT_REJECTED(s, "train.threads = 0");
+  s.train = "loss = \"mse\"\nsteps = 4\ndevice = \"tpu\"\n";
+  EXPECT_REJECTED(s, "train.device = \"tpu\"", "\"cpu\", \"cuda\", \"auto\"");
+}
+
+TEST(JobConfigRejects, QuadraticHingeWithTenClasses) {
+  Sections s;
+  s.data = "kind = \"fashion_mnist\"\ntrain_size = 100\n";
+  EXPECT_REJECTED(s, "train.loss = \"quadratic_hinge\"", "needs binary labels");
+}
+
+TEST(JobConfigRejects, SectionsThatAreNotTables) {
+  const std::string text = "grid = 3\n[data]\nkind = \"gaussian\"\ntrain_size = 4\ndim = 2\n";
+  EXPECT_THROW(parse_job(text, "job.toml"), ConfigError);
+}
+
+TEST(LoadJob, RejectsAMissingFileNamingIt) {
+  try {
+    load_job("/nonexistent/job.toml");
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/job.toml"), std::string::npos);
+  }
+}
+
+TEST(LoadJob, ReadsTheQuickstartJob) {
+  const JobConfig job = load_job(std::string(LSWEEP_SOURCE_DIR) + "/jobs/quickstart.toml");
+  EXPECT_EQ(job.name, "quickstart");
+  EXPECT_EQ(job.data.kind, DataKind::fashion_mnist);
+}
+
+}  // namespace
+}  // namespace lsweep::config

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# End to end: a 2x2x2 sweep at 3 ranks and at 2 ranks; checks the stored rows
+# (recomputation, h5py, h5dump, report CSV) and that both stores are identical.
+# Then a sweep whose every point fails on the worker (missing data files).
+set -euo pipefail
+lsweep=$1 recompute=$2 here=$3 mpiexec=$4 h5dump=$5
+py=/usr/bin/python3  # Debian's interpreter, which has python3-h5py
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+job=$here/e2e_job.toml
+
+"$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level warn run "$job" --store "$tmp/np3.h5"
+"$mpiexec" --oversubscribe -n 2 "$lsweep" --log-level warn run "$job" --store "$tmp/np2.h5"
+
+"$recompute" "$job" "$tmp/np3.h5"
+"$py" "$here/check_store.py" "$job" "$tmp/np3.h5" 3
+"$py" "$here/check_store.py" "$job" "$tmp/np2.h5" 2
+"$py" "$here/compare_stores.py" "$tmp/np2.h5" "$tmp/np3.h5"
+"$h5dump" -H "$tmp/np3.h5" > "$tmp/dump.txt"
+grep -q 'DATASET "final_train_loss"' "$tmp/dump.txt"
+"$h5dump" -d /points/status "$tmp/np3.h5" | grep -q '"diverged"'
+
+"$lsweep" report --csv "$tmp/np3.h5" > "$tmp/report.csv"
+head -1 "$tmp/report.csv" | grep -q '^point_id,lr,batch,width,seed,status,final_train_loss,final_test_loss,train_accuracy,test_accuracy,steps,wall_seconds,error$'
+[ "$(wc -l < "$tmp/report.csv")" -eq 9 ]
+[ "$(grep -c ',done,' "$tmp/report.csv")" -eq 4 ]
+[ "$(grep -c ',diverged,' "$tmp/report.csv")" -eq 4 ]
+"$lsweep" report "$tmp/np3.h5" | grep -q '8 points: 4 done 4 diverged'
+
+# Every point fails on its worker; the sweep still completes and records why.
+cat > "$tmp/broken.toml" <<JOB
+[grid]
+lr = [0.1]
+batch = [4]
+width = [4, 8, 16]
+[data]
+kind = "fashion_mnist"
+train_size = 16
+path = "$tmp/no-such-folder"
+[train]
+loss = "mse"
+steps = 3
+JOB
+"$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$tmp/broken.toml" --store "$tmp/broken.h5"
+"$lsweep" report --csv "$tmp/broken.h5" > "$tmp/broken.csv"
+[ "$(grep -c ',failed,.*no-such-folder.*cannot be opened' "$tmp/broken.csv")" -eq 3 ]
+echo "e2e_test.sh: all checks passed"

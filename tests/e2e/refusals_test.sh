@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Bad input never creates or touches a store, and exits non-zero with a message
+# that names the field, the value and what is allowed.
+set -uo pipefail
+lsweep=$1 here=$2 mpiexec=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+# expect CODE PATTERN CMD...: CMD exits with CODE and its stderr matches PATTERN.
+expect() {
+  local code=$1 pattern=$2
+  shift 2
+  "$@" > "$tmp/out" 2> "$tmp/err"
+  local got=$?
+  if [ "$got" -ne "$code" ] || ! grep -q -- "$pattern" "$tmp/err"; then
+    echo "FAILED: '$*' exited $got (want $code); stderr:"; cat "$tmp/err"
+    failures=$((failures + 1))
+  fi
+}
+
+good=$here/e2e_job.toml
+sed 's/^lr = .*/lr = [0.05, -1.0]/' "$good" > "$tmp/neg_lr.toml"
+sed 's/^dim = 10/dim = 10\ncolour = "red"/' "$good" > "$tmp/unknown.toml"
+
+expect 2 'grid.lr\[1\] = -1: allowed: a finite number > 0' "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$tmp/neg_lr.toml" --store "$tmp/a.h5"
+expect 2 "unknown key 'data.colour'" "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$tmp/unknown.toml" --store "$tmp/a.h5"
+expect 2 "job file '$tmp/missing.toml' cannot be read" "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$tmp/missing.toml" --store "$tmp/a.h5"
+expect 2 'needs at least 2 MPI ranks' "$mpiexec" -n 1 "$lsweep" run "$good" --store "$tmp/a.h5"
+expect 2 "folder '$tmp/nodir' does not exist" "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$good" --store "$tmp/nodir/a.h5"
+[ -e "$tmp/a.h5" ] && { echo "FAILED: a refused run created a store"; failures=$((failures + 1)); }
+
+echo "precious results" > "$tmp/existing.h5"
+cp "$tmp/existing.h5" "$tmp/existing.copy"
+expect 2 'the file exists' "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$good" --store "$tmp/existing.h5"
+cmp -s "$tmp/existing.h5" "$tmp/existing.copy" || { echo "FAILED: existing store was touched"; failures=$((failures + 1)); }
+
+expect 2 'grid.lr\[1\] = -1' "$lsweep" validate "$tmp/neg_lr.toml"
+"$lsweep" validate "$good" > "$tmp/valid.txt" || { echo "FAILED: validate on a good job"; failures=$((failures + 1)); }
+grep -q 'points: 8 (lr 2 x batch 2 x width 2 x seed 1)' "$tmp/valid.txt" || { echo "FAILED: point count"; cat "$tmp/valid.txt"; failures=$((failures + 1)); }
+grep -q 'store size: about .* KiB' "$tmp/valid.txt" || { echo "FAILED: store size"; failures=$((failures + 1)); }
+
+expect 3 'is not an HDF5 file' "$lsweep" report "$tmp/existing.h5"
+expect 3 'does not exist' "$lsweep" report "$tmp/none.h5"
+expect 2 'log-level' "$lsweep" --log-level loud validate "$good"
+expect 2 'STORE is required' "$lsweep" report
+
+if [ "$failures" -ne 0 ]; then echo "refusals_test.sh: $failures failure(s)"; exit 1; fi
+echo "refusals_test.sh: all checks passed"

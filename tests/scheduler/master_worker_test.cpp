@@ -1,0 +1,179 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <new>
+#include <set>
+#include <thread>
+
+#include "lsweep/common/error.hpp"
+#include "lsweep/scheduler/local_transport.hpp"
+#include "lsweep/scheduler/master.hpp"
+#include "lsweep/scheduler/worker.hpp"
+
+namespace lsweep::scheduler {
+namespace {
+
+std::vector<config::GridPoint> make_points(int n) {
+  std::vector<config::GridPoint> points;
+  for (int i = 0; i < n; ++i) points.push_back({i, 0.01 * (i + 1), 8, 4 + i, i % 3});
+  return points;
+}
+
+// A runner whose "training" is arithmetic on the point, with optional failures.
+class FakeRunner : public PointRunner {
+ public:
+  std::set<std::int64_t> throw_for, bad_alloc_for;
+  bool recording_breaks = false;
+  std::vector<std::int64_t> ran, recorded_failures;
+
+  PointSummary run(const config::GridPoint& p) override {
+    ran.push_back(p.id);
+    if (throw_for.count(p.id)) throw std::runtime_error("boom at " + std::to_string(p.id));
+    if (bad_alloc_for.count(p.id)) throw std::bad_alloc();
+    PointSummary s;
+    s.point_id = p.id;
+    s.status = p.id == 5 ? PointStatus::diverged : PointStatus::done;
+    s.final_train_loss = p.lr * static_cast<double>(p.width);
+    s.steps = p.width;
+    return s;
+  }
+  void record_failure(const PointSummary& s) override {
+    if (recording_breaks) throw StorageError("store is read-only");
+    recorded_failures.push_back(s.point_id);
+  }
+};
+
+struct Sweep {
+  std::vector<PointSummary> summaries;
+  std::vector<FakeRunner> runners;
+  std::vector<PointSummary> callbacks;
+};
+
+// Runs a master and `workers` worker threads over a LocalHub.
+Sweep run_sweep(int workers, const std::vector<config::GridPoint>& points,
+                const std::function<void(int, FakeRunner&)>& setup = {}) {
+  LocalHub hub(workers + 1);
+  Sweep sweep;
+  sweep.runners.resize(static_cast<std::size_t>(workers));
+  std::vector<std::thread> threads;
+  for (int w = 1; w <= workers; ++w) {
+    FakeRunner& runner = sweep.runners[static_cast<std::size_t>(w - 1)];
+    if (setup) setup(w, runner);
+    threads.emplace_back([&hub, &runner, w] {
+      LocalTransport t(hub, w);
+      run_worker(t, runner);
+    });
+  }
+  LocalTransport master(hub, 0);
+  sweep.summaries = run_master(master, points, [&](const PointSummary& s) { sweep.callbacks.push_back(s); });
+  for (auto& t : threads) t.join();
+  return sweep;
+}
+
+std::multiset<std::int64_t> all_ran(const Sweep& s) {
+  std::multiset<std::int64_t> ids;
+  for (const auto& r : s.runners) ids.insert(r.ran.begin(), r.ran.end());
+  return ids;
+}
+
+TEST(MasterWorker, RunsEveryPointExactlyOnce) {
+  const auto points = make_points(20);
+  const Sweep s = run_sweep(3, points);
+  const auto ran = all_ran(s);
+  ASSERT_EQ(ran.size(), 20u);
+  for (std::int64_t id = 0; id < 20; ++id) EXPECT_EQ(ran.count(id), 1u) << id;
+  ASSERT_EQ(s.summaries.size(), 20u);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    EXPECT_EQ(s.summaries[i].point_id, points[i].id);
+    EXPECT_EQ(s.summaries[i].final_train_loss, points[i].lr * static_cast<double>(points[i].width));
+  }
+  EXPECT_EQ(s.callbacks.size(), 20u);
+  EXPECT_EQ(s.summaries[5].status, PointStatus::diverged);
+}
+
+TEST(MasterWorker, WorksWithOneWorker) {
+  const Sweep s = run_sweep(1, make_points(5));
+  EXPECT_EQ(s.runners[0].ran, (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
+}
+
+TEST(MasterWorker, WorksWithMoreWorkersThanPoints) {
+  const Sweep s = run_sweep(6, make_points(2));
+  EXPECT_EQ(all_ran(s), (std::multiset<std::int64_t>{0, 1}));
+  EXPECT_EQ(s.summaries.size(), 2u);
+}
+
+TEST(MasterWorker, WorksWithNoPoints) {
+  const Sweep s = run_sweep(2, {});
+  EXPECT_TRUE(s.summaries.empty());
+}
+
+TEST(MasterWorker, RecordsAThrowingPointAsFailedAndGoesOn) {
+  const Sweep s = run_sweep(2, make_points(8), [](int, FakeRunner& r) { r.throw_for = {3}; });
+  EXPECT_EQ(s.summaries[3].status, PointStatus::failed);
+  EXPECT_EQ(s.summaries[3].error, "boom at 3");
+  for (std::size_t i = 0; i < 8; ++i) {
+    if (i != 3 && i != 5) {
+      EXPECT_EQ(s.summaries[i].status, PointStatus::done) << i;
+    }
+  }
+  std::size_t recorded = 0;
+  for (const auto& r : s.runners) recorded += r.recorded_failures.size();
+  EXPECT_EQ(recorded, 1u);
+}
+
+TEST(MasterWorker, RecordsBadAllocAsFailed) {
+  const Sweep s = run_sweep(2, make_points(4), [](int, FakeRunner& r) { r.bad_alloc_for = {1}; });
+  EXPECT_EQ(s.summaries[1].status, PointStatus::failed);
+  EXPECT_NE(s.summaries[1].error.find("bad_alloc"), std::string::npos) << s.summaries[1].error;
+}
+
+TEST(MasterWorker, AWorkerThatCannotRecordStopsAndOthersFinish) {
+  // Worker 1 cannot write its failures: it reports an error and takes no more work.
+  const Sweep s = run_sweep(2, make_points(10), [](int w, FakeRunner& r) {
+    r.throw_for = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    r.recording_breaks = (w == 1);
+    if (w == 2) r.throw_for.clear();
+  });
+  std::size_t failed = 0;
+  for (const auto& p : s.summaries) {
+    EXPECT_GE(p.point_id, 0);
+    if (p.status == PointStatus::failed) {
+      ++failed;
+      EXPECT_NE(p.error.find("store is read-only"), std::string::npos) << p.error;
+    }
+  }
+  EXPECT_LE(failed, 1u);  // only the point worker 1 held when it stopped
+  EXPECT_LE(s.runners[0].ran.size(), 1u);
+  EXPECT_EQ(s.summaries.size(), 10u);
+}
+
+TEST(MasterWorker, MasterWithoutWorkersRefuses) {
+  LocalHub hub(1);
+  LocalTransport t(hub, 0);
+  EXPECT_THROW(run_master(t, make_points(2)), SchedulerError);
+}
+
+TEST(MasterWorker, MasterRejectsAMessageOnlyTheMasterSends) {
+  LocalHub hub(2);
+  LocalTransport master(hub, 0), worker(hub, 1);
+  worker.send(0, make_shutdown());
+  EXPECT_THROW(run_master(master, make_points(1)), SchedulerError);
+}
+
+TEST(MasterWorker, WorkerRejectsMessagesFromOtherWorkers) {
+  LocalHub hub(3);
+  LocalTransport w1(hub, 1), w2(hub, 2);
+  w2.send(1, make_shutdown());
+  FakeRunner runner;
+  EXPECT_THROW(run_worker(w1, runner), SchedulerError);
+}
+
+TEST(LocalTransport, RejectsUnknownRanks) {
+  LocalHub hub(2);
+  LocalTransport t(hub, 0);
+  EXPECT_THROW(t.send(2, make_ready()), SchedulerError);
+}
+
+}  // namespace
+}  // namespace lsweep::scheduler

@@ -1,0 +1,209 @@
+#include "lsweep/training/trainer.hpp"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <set>
+
+#include "lsweep/common/error.hpp"
+#include "lsweep/training/loss.hpp"
+#include "lsweep/training/model.hpp"
+
+namespace lsweep::training {
+namespace {
+
+config::JobConfig gaussian_job(config::LossKind loss, config::DType dtype, std::int64_t steps) {
+  config::JobConfig job;
+  job.data.kind = config::DataKind::gaussian;
+  job.data.train_size = 40;
+  job.data.test_size = 10;
+  job.data.dim = 6;
+  job.data.binary = true;
+  job.model.depth = 2;
+  job.train.loss = loss;
+  job.train.dtype = dtype;
+  job.train.steps = steps;
+  job.train.checkpoints = 5;
+  return job;
+}
+
+Dataset data_for(const config::JobConfig& job) {
+  return load_dataset(job.data, job.train.dtype == config::DType::float64 ? torch::kFloat64 : torch::kFloat32);
+}
+
+void expect_same_record(const PointRecord& a, const PointRecord& b) {
+  EXPECT_EQ(a.summary.status, b.summary.status);
+  EXPECT_EQ(a.summary.final_train_loss, b.summary.final_train_loss);
+  EXPECT_EQ(a.summary.final_test_loss, b.summary.final_test_loss);
+  EXPECT_EQ(a.summary.train_accuracy, b.summary.train_accuracy);
+  EXPECT_EQ(a.summary.test_accuracy, b.summary.test_accuracy);
+  EXPECT_EQ(a.summary.steps, b.summary.steps);
+  EXPECT_EQ(a.train_loss, b.train_loss);
+  EXPECT_EQ(a.train_accuracy, b.train_accuracy);
+}
+
+TEST(BatchSampler, CoversAPermutationPerEpochAndDropsThePartialBatch) {
+  BatchSampler sampler(10, 4, 7);
+  std::set<std::int64_t> epoch;
+  for (int b = 0; b < 2; ++b) {
+    const auto idx = sampler.next();
+    ASSERT_EQ(idx.size(0), 4);
+    for (int i = 0; i < 4; ++i) epoch.insert(idx[i].item<std::int64_t>());
+  }
+  EXPECT_EQ(epoch.size(), 8u);  // 8 distinct of 10; the last 2 are dropped
+  std::set<std::int64_t> next_epoch;
+  for (int b = 0; b < 2; ++b) {
+    const auto idx = sampler.next();
+    for (int i = 0; i < 4; ++i) next_epoch.insert(idx[i].item<std::int64_t>());
+  }
+  EXPECT_EQ(next_epoch.size(), 8u);
+}
+
+TEST(BatchSampler, IsDeterministicPerSeed) {
+  BatchSampler a(100, 10, 3), b(100, 10, 3), c(100, 10, 4);
+  const auto x = a.next(), y = b.next(), z = c.next();
+  EXPECT_TRUE(torch::equal(x, y));
+  EXPECT_FALSE(torch::equal(x, z));
+}
+
+TEST(Trainer, IsBitwiseReproducibleAndIndependentOfWhatRanBefore) {
+  const auto job = gaussian_job(config::LossKind::quadratic_hinge, config::DType::float32, 60);
+  const Dataset data = data_for(job);
+  const config::GridPoint a{0, 0.1, 8, 16, 1}, b{1, 0.3, 40, 32, 2};
+  const PointRecord first = Trainer(job, a, data, torch::kCPU).run();
+  Trainer(job, b, data, torch::kCPU).run();
+  const PointRecord again = Trainer(job, a, data, torch::kCPU).run();
+  expect_same_record(first, again);
+  EXPECT_EQ(first.summary.status, PointStatus::done);
+  EXPECT_EQ(first.summary.steps, 60);
+}
+
+TEST(Trainer, DifferentSeedsGiveDifferentRuns) {
+  const auto job = gaussian_job(config::LossKind::mse, config::DType::float32, 20);
+  const Dataset data = data_for(job);
+  const auto r0 = Trainer(job, {0, 0.1, 8, 16, 0}, data, torch::kCPU).run();
+  const auto r1 = Trainer(job, {0, 0.1, 8, 16, 1}, data, torch::kCPU).run();
+  EXPECT_NE(r0.summary.final_train_loss, r1.summary.final_train_loss);
+}
+
+TEST(Trainer, OneFullBatchStepIsGradientDescent) {
+  const auto job = gaussian_job(config::LossKind::mse, config::DType::float64, 1);
+  const Dataset data = data_for(job);
+  const double lr = 0.05;
+  Trainer trainer(job, {0, lr, 40, 8, 3}, data, torch::kCPU);
+  // A twin network from the same seed, and its full-batch gradient.
+  torch::manual_seed(3);
+  auto twin = make_mlp(6, 8, 2, 1, config::InitKind::pytorch);
+  twin->to(torch::kFloat64);
+  compute_loss(config::LossKind::mse, twin->forward(data.x_train), data.y_train, true).backward();
+  trainer.step();
+  const auto after = trainer.model()->parameters();
+  const auto before = twin->parameters();
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    const auto expected = before[i].detach() - lr * before[i].grad();
+    EXPECT_TRUE(torch::allclose(after[i].detach(), expected, 1e-13, 1e-14)) << "parameter " << i;
+  }
+}
+
+TEST(Trainer, MomentumFollowsTheHeavyBallRecursion) {
+  auto job = gaussian_job(config::LossKind::mse, config::DType::float64, 2);
+  job.train.momentum = 0.9;
+  const Dataset data = data_for(job);
+  const double lr = 0.05;
+  Trainer trainer(job, {0, lr, 40, 8, 3}, data, torch::kCPU);
+  torch::manual_seed(3);
+  auto twin = make_mlp(6, 8, 2, 1, config::InitKind::pytorch);
+  twin->to(torch::kFloat64);
+  std::vector<torch::Tensor> velocity;
+  for (int s = 0; s < 2; ++s) {
+    twin->zero_grad();
+    compute_loss(config::LossKind::mse, twin->forward(data.x_train), data.y_train, true).backward();
+    {
+      torch::NoGradGuard no_grad;
+      auto params = twin->parameters();
+      for (std::size_t i = 0; i < params.size(); ++i) {
+        if (s == 0) {
+          velocity.push_back(params[i].grad().clone());
+        } else {
+          velocity[i] = 0.9 * velocity[i] + params[i].grad();
+        }
+        params[i].sub_(lr * velocity[i]);
+      }
+    }
+    trainer.step();
+  }
+  const auto after = trainer.model()->parameters();
+  const auto expected = twin->parameters();
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(after[i].detach(), expected[i].detach(), 1e-13, 1e-14)) << "parameter " << i;
+  }
+}
+
+TEST(Trainer, RecordsTheSeriesAtTheCheckpoints) {
+  const auto job = gaussian_job(config::LossKind::quadratic_hinge, config::DType::float64, 100);
+  const Dataset data = data_for(job);
+  Trainer trainer(job, {0, 0.05, 10, 16, 0}, data, torch::kCPU);
+  const Evaluation initial = trainer.evaluate(data.x_train, data.y_train);
+  const PointRecord r = trainer.run();
+  ASSERT_EQ(r.train_loss.size(), config::checkpoint_steps(100, 5).size());
+  EXPECT_EQ(r.train_loss.front(), initial.loss);
+  EXPECT_EQ(r.train_accuracy.front(), initial.accuracy);
+  EXPECT_EQ(r.train_loss.back(), r.summary.final_train_loss);
+  EXPECT_LT(r.summary.final_train_loss, initial.loss);
+  EXPECT_GE(r.summary.test_accuracy, 0.0);
+  EXPECT_LE(r.summary.test_accuracy, 1.0);
+  EXPECT_GT(r.summary.wall_seconds, 0.0);
+}
+
+TEST(Trainer, StopsADivergingRunAndSaysWhere) {
+  const auto job = gaussian_job(config::LossKind::mse, config::DType::float32, 1000);
+  const Dataset data = data_for(job);
+  const PointRecord r = Trainer(job, {0, 1e4, 40, 16, 0}, data, torch::kCPU).run();
+  EXPECT_EQ(r.summary.status, PointStatus::diverged);
+  EXPECT_LT(r.summary.steps, 1000);
+  EXPECT_GE(r.summary.steps, 1);
+  EXPECT_NE(r.summary.error.find("at step " + std::to_string(r.summary.steps)), std::string::npos) << r.summary.error;
+  EXPECT_TRUE(std::isnan(r.train_loss.back()));  // the last checkpoint was never reached
+}
+
+TEST(Trainer, TrainsInFloat64WhenAsked) {
+  const auto job = gaussian_job(config::LossKind::cross_entropy, config::DType::float64, 3);
+  const Dataset data = data_for(job);
+  Trainer trainer(job, {0, 0.1, 4, 4, 0}, data, torch::kCPU);
+  for (const auto& p : trainer.model()->parameters()) EXPECT_EQ(p.scalar_type(), torch::kFloat64);
+}
+
+TEST(Trainer, OrthogonalInitGivesOrthogonalWeights) {
+  auto job = gaussian_job(config::LossKind::mse, config::DType::float64, 1);
+  job.model.init = config::InitKind::orthogonal;
+  const Dataset data = data_for(job);
+  Trainer trainer(job, {0, 0.1, 4, 6, 0}, data, torch::kCPU);
+  const auto w = trainer.model()->parameters()[2].detach();  // second hidden layer, 6 x 6
+  EXPECT_TRUE(torch::allclose(w.mm(w.t()), torch::eye(6, torch::kFloat64), 1e-6, 1e-6));
+  EXPECT_EQ(trainer.model()->parameters()[1].abs().sum().item<double>(), 0.0);
+}
+
+TEST(Trainer, RejectsABatchLargerThanTheTrainingSet) {
+  const auto job = gaussian_job(config::LossKind::mse, config::DType::float32, 1);
+  const Dataset data = data_for(job);
+  EXPECT_THROW(Trainer(job, {0, 0.1, 41, 4, 0}, data, torch::kCPU), TrainingError);
+}
+
+TEST(ResolveDevice, PicksTheCpuAndRefusesMissingGpus) {
+  EXPECT_EQ(resolve_device(config::DeviceKind::cpu, 0), torch::Device(torch::kCPU));
+  if (!torch::cuda::is_available()) {
+    EXPECT_EQ(resolve_device(config::DeviceKind::automatic, 0), torch::Device(torch::kCPU));
+    EXPECT_THROW(resolve_device(config::DeviceKind::cuda, 0), TrainingError);
+  }
+}
+
+TEST(MlpParameterCount, MatchesTheBuiltModel) {
+  auto net = make_mlp(5, 7, 3, 2, config::InitKind::pytorch);
+  std::int64_t n = 0;
+  for (const auto& p : net->parameters()) n += p.numel();
+  EXPECT_EQ(mlp_parameter_count(5, 7, 3, 2), n);
+}
+
+}  // namespace
+}  // namespace lsweep::training
