@@ -1,1 +1,85 @@
-int main() { return 0; }
+// Training steps per second of lsweep's Trainer::step() on random data, single thread.
+// Prints one JSON line; bench/train_bench.py is the same loop in PyTorch Python.
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <string>
+
+#include "lsweep/config/grid.hpp"
+#include "lsweep/config/job_config.hpp"
+#include "lsweep/training/dataset.hpp"
+#include "lsweep/training/trainer.hpp"
+
+namespace config = lsweep::config;
+namespace training = lsweep::training;
+
+static int run(int argc, char** argv) {
+  std::map<std::string, std::int64_t> opt = {{"width", 0}, {"batch", 0},         {"steps", 300},     {"warmup", 20},
+                                             {"depth", 2}, {"train-size", 4096}, {"input-dim", 784}, {"classes", 10}};
+  for (int i = 1; i < argc; i += 2) {
+    const auto it = std::strncmp(argv[i], "--", 2) == 0 ? opt.find(argv[i] + 2) : opt.end();
+    char* end = nullptr;
+    if (it != opt.end() && i + 1 < argc) it->second = std::strtoll(argv[i + 1], &end, 10);
+    if (end == nullptr || *end != '\0' || end == argv[i + 1]) {
+      std::fprintf(stderr,
+                   "usage: %s --width W --batch B [--steps 300] [--warmup 20] [--depth 2] "
+                   "[--train-size 4096] [--input-dim 784] [--classes 10]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  // Trainer sizes its output layer from config::output_dim(): 10 for non-binary data.
+  if (opt["width"] < 1 || opt["batch"] < 1 || opt["steps"] < 1 || opt["classes"] != 10) {
+    std::fprintf(stderr, "need --width >= 1, --batch >= 1, --steps >= 1 and --classes 10\n");
+    return 2;
+  }
+
+  config::JobConfig job;
+  job.data.kind = config::DataKind::fashion_mnist;  // any non-binary kind: only output_dim() reads it
+  job.data.binary = false;
+  job.model.depth = opt["depth"];
+  job.train.loss = config::LossKind::cross_entropy;
+  job.train.momentum = 0.9;
+  job.train.dtype = config::DType::float32;
+
+  config::GridPoint point;
+  point.id = 0;
+  point.lr = 0.01;
+  point.batch = opt["batch"];
+  point.width = opt["width"];
+  point.seed = 0;
+
+  torch::manual_seed(0);
+  training::Dataset data;
+  const std::int64_t p = opt["train-size"];
+  data.x_train = torch::randn({p, opt["input-dim"]}, torch::kFloat32);
+  data.y_train = torch::randint(0, opt["classes"], {p}, torch::kInt64);
+  data.x_test = torch::zeros({0, opt["input-dim"]}, torch::kFloat32);
+  data.y_test = torch::zeros({0}, torch::kInt64);
+
+  training::set_compute_threads(1);
+  training::Trainer trainer(job, point, data, torch::kCPU);
+  for (std::int64_t s = 0; s < opt["warmup"]; ++s) trainer.step();
+  const auto start = std::chrono::steady_clock::now();
+  for (std::int64_t s = 0; s < opt["steps"]; ++s) trainer.step();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  std::printf("{\"impl\":\"lsweep\",\"width\":%lld,\"batch\":%lld,\"steps_per_second\":%.3f}\n",
+              static_cast<long long>(point.width), static_cast<long long>(point.batch),
+              static_cast<double>(opt["steps"]) / seconds);
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -12,9 +12,19 @@
 namespace lsweep::cli {
 namespace {
 
-const std::vector<std::string> kColumns{"point_id", "lr", "batch", "width", "seed", "status",
-                                        "final_train_loss", "final_test_loss", "train_accuracy",
-                                        "test_accuracy", "steps", "wall_seconds", "error"};
+const std::vector<std::string> kColumns{"point_id",
+                                        "lr",
+                                        "batch",
+                                        "width",
+                                        "seed",
+                                        "status",
+                                        "final_train_loss",
+                                        "final_test_loss",
+                                        "train_accuracy",
+                                        "test_accuracy",
+                                        "steps",
+                                        "wall_seconds",
+                                        "error"};
 
 std::string number(double v, const char* format) {
   if (std::isnan(v)) return "nan";
@@ -26,10 +36,19 @@ std::string number(double v, const char* format) {
 std::vector<std::string> cells(const store::StoredPoint& row, const char* format) {
   const auto& p = row.point;
   const auto& s = row.summary;
-  return {std::to_string(p.id), number(p.lr, format), std::to_string(p.batch), std::to_string(p.width),
-          std::to_string(p.seed), to_string(s.status), number(s.final_train_loss, format),
-          number(s.final_test_loss, format), number(s.train_accuracy, format), number(s.test_accuracy, format),
-          std::to_string(s.steps), number(s.wall_seconds, format), s.error};
+  return {std::to_string(p.id),
+          number(p.lr, format),
+          std::to_string(p.batch),
+          std::to_string(p.width),
+          std::to_string(p.seed),
+          to_string(s.status),
+          number(s.final_train_loss, format),
+          number(s.final_test_loss, format),
+          number(s.train_accuracy, format),
+          number(s.test_accuracy, format),
+          std::to_string(s.steps),
+          number(s.wall_seconds, format),
+          s.error};
 }
 
 std::string csv_field(const std::string& text) {

@@ -62,7 +62,8 @@ bool agreed_error(std::string error, MPI_Comm comm, int rank) {
 std::string check_store_path(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) == 0) {
-    return "--store = " + path + ": the file exists; allowed: a path that does not exist yet "
+    return "--store = " + path +
+           ": the file exists; allowed: a path that does not exist yet "
            "(lsweep never overwrites a store)";
   }
   const auto slash = path.rfind('/');
@@ -153,8 +154,8 @@ class Progress {
   std::string summary() const {
     std::string out;
     for (int i = 0; i < kPointStatusCount; ++i) {
-      if (counts_[i] > 0) out += (out.empty() ? "" : ", ") + std::to_string(counts_[i]) + " " +
-                                 to_string(static_cast<PointStatus>(i));
+      if (counts_[i] > 0)
+        out += (out.empty() ? "" : ", ") + std::to_string(counts_[i]) + " " + to_string(static_cast<PointStatus>(i));
     }
     return out;
   }
@@ -165,7 +166,8 @@ class Progress {
   std::size_t finished_ = 0;
 };
 
-void run_worker_rank(const config::JobConfig& job, store::Store& store, scheduler::Transport& transport, int local_rank) {
+void run_worker_rank(const config::JobConfig& job, store::Store& store, scheduler::Transport& transport,
+                     int local_rank) {
   training::set_compute_threads(static_cast<int>(job.train.threads));
   const torch::Device device = training::resolve_device(job.train.device, local_rank);
   log::debug("training on ", device.str());

@@ -45,8 +45,8 @@ int validate_command(const std::string& job_path) {
   std::cout << job_path << ": valid\n"
             << "  points: " << n << " (lr " << g.lr.size() << " x batch " << g.batch.size() << " x width "
             << g.width.size() << " x seed " << g.seed.size() << ")\n"
-            << "  data: " << config::to_string(job.data.kind) << ", P = " << job.data.train_size
-            << ", test " << job.data.test_size << ", input dim " << in << ", outputs " << out << "\n"
+            << "  data: " << config::to_string(job.data.kind) << ", P = " << job.data.train_size << ", test "
+            << job.data.test_size << ", input dim " << in << ", outputs " << out << "\n"
             << "  model: depth " << job.model.depth << ", parameters "
             << training::mlp_parameter_count(in, wmin, job.model.depth, out) << " to "
             << training::mlp_parameter_count(in, wmax, job.model.depth, out) << "\n"

@@ -2,8 +2,7 @@
 
 namespace lsweep {
 
-ConfigError::ConfigError(const std::string& field, const std::string& value,
-                         const std::string& allowed)
+ConfigError::ConfigError(const std::string& field, const std::string& value, const std::string& allowed)
     : Error(field + " = " + value + ": " + allowed) {}
 
 }  // namespace lsweep

@@ -6,8 +6,7 @@
 namespace lsweep::config {
 
 std::int64_t grid_size(const GridConfig& grid) {
-  return static_cast<std::int64_t>(grid.lr.size() * grid.batch.size() * grid.width.size() *
-                                   grid.seed.size());
+  return static_cast<std::int64_t>(grid.lr.size() * grid.batch.size() * grid.width.size() * grid.seed.size());
 }
 
 std::vector<GridPoint> expand_grid(const JobConfig& job) {
@@ -43,8 +42,7 @@ std::vector<double> spaced_values(double from, double to, std::int64_t num, bool
 
 std::vector<std::int64_t> checkpoint_steps(std::int64_t steps, std::int64_t count) {
   std::vector<std::int64_t> out{0};
-  const auto spaced = spaced_values(1.0, static_cast<double>(steps), std::max<std::int64_t>(count, 1),
-                                    true);
+  const auto spaced = spaced_values(1.0, static_cast<double>(steps), std::max<std::int64_t>(count, 1), true);
   for (double s : spaced) out.push_back(std::llround(s));
   out.push_back(steps);
   std::sort(out.begin(), out.end());

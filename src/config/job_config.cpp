@@ -28,8 +28,8 @@ struct AxisRule {
 
 std::string axis_allowed(const AxisRule& rule) {
   std::ostringstream out;
-  out << "allowed: " << (rule.integer ? "an integer" : "a finite number") << (rule.lo_open ? " > " : " >= ")
-      << rule.lo << " and <= " << rule.hi << (rule.allow_full ? ", or \"full\"" : "");
+  out << "allowed: " << (rule.integer ? "an integer" : "a finite number") << (rule.lo_open ? " > " : " >= ") << rule.lo
+      << " and <= " << rule.hi << (rule.allow_full ? ", or \"full\"" : "");
   return out.str();
 }
 
@@ -71,8 +71,9 @@ std::vector<double> axis_range(TableReader& parent, const toml::table& range, co
 
 std::vector<double> axis(TableReader& r, const std::string& key, const AxisRule& rule,
                          std::optional<std::vector<double>> fallback) {
-  const std::string shape = "allowed: a non-empty list, or a range { from = A, to = B, num = N, "
-                            "spacing = \"log\" | \"linear\" }";
+  const std::string shape =
+      "allowed: a non-empty list, or a range { from = A, to = B, num = N, "
+      "spacing = \"log\" | \"linear\" }";
   const toml::node* node = r.find(key);
   if (!node) {
     if (fallback) return *fallback;
@@ -99,8 +100,8 @@ std::vector<double> axis(TableReader& r, const std::string& key, const AxisRule&
         std::ostringstream v;
         v.precision(17);
         v << values[i];
-        throw ConfigError(r.origin() + ": " + r.field(key) + "[" + std::to_string(i) + "] = " + v.str() +
-                          ": repeats " + r.field(key) + "[" + std::to_string(j) +
+        throw ConfigError(r.origin() + ": " + r.field(key) + "[" + std::to_string(i) + "] = " + v.str() + ": repeats " +
+                          r.field(key) + "[" + std::to_string(j) +
                           "]; allowed: distinct values (a repeated value would train the same point twice)");
       }
     }
@@ -108,17 +109,15 @@ std::vector<double> axis(TableReader& r, const std::string& key, const AxisRule&
   return values;
 }
 
-std::vector<std::int64_t> as_integers(const std::vector<double>& values) {
-  return {values.begin(), values.end()};
-}
+std::vector<std::int64_t> as_integers(const std::vector<double>& values) { return {values.begin(), values.end()}; }
 
 GridConfig parse_grid(TableReader& r) {
   GridConfig g;
   g.lr = axis(r, "lr", {false, 0.0, true, 1e6, false}, std::nullopt);
   g.batch = as_integers(axis(r, "batch", {true, 1, false, 1e9, true}, std::nullopt));
   g.width = as_integers(axis(r, "width", {true, 1, false, kMaxWidth, false}, std::nullopt));
-  g.seed = as_integers(axis(r, "seed", {true, 0, false, static_cast<double>(kMaxSeed), false},
-                            std::vector<double>{0.0}));
+  g.seed =
+      as_integers(axis(r, "seed", {true, 0, false, static_cast<double>(kMaxSeed), false}, std::vector<double>{0.0}));
   r.reject_unknown({"lr", "batch", "width", "seed"});
   return g;
 }
@@ -141,7 +140,9 @@ DataConfig parse_data(TableReader& r) {
   if (!fashion && !d.binary) r.fail(*binary, r.field("binary"), "the gaussian set has +-1 labels only; allowed: true");
   if (fashion) {
     d.path = r.string("path").value_or(kDefaultFashionMnistPath);
-    if (r.find("dim")) r.fail(*r.find("dim"), r.field("dim"), "only for kind = \"gaussian\"; Fashion-MNIST has 784 pixels (use pca to reduce)");
+    if (r.find("dim"))
+      r.fail(*r.find("dim"), r.field("dim"),
+             "only for kind = \"gaussian\"; Fashion-MNIST has 784 pixels (use pca to reduce)");
   } else {
     if (r.find("path")) r.fail(*r.find("path"), r.field("path"), "only for kind = \"fashion_mnist\"");
     const auto dim = r.integer("dim", 1, 1000000);
@@ -158,8 +159,7 @@ DataConfig parse_data(TableReader& r) {
 ModelConfig parse_model(TableReader& r) {
   ModelConfig m;
   m.depth = r.integer("depth", 1, 64).value_or(2);
-  m.init = r.choice("init", {"pytorch", "orthogonal"}).value_or(0) == 0 ? InitKind::pytorch
-                                                                         : InitKind::orthogonal;
+  m.init = r.choice("init", {"pytorch", "orthogonal"}).value_or(0) == 0 ? InitKind::pytorch : InitKind::orthogonal;
   r.reject_unknown({"depth", "init"});
   return m;
 }
@@ -190,9 +190,8 @@ TrainConfig parse_train(TableReader& r, const DataConfig& data) {
 void check_batches(const TableReader& r, const GridConfig& grid, const DataConfig& data) {
   for (std::size_t i = 0; i < grid.batch.size(); ++i) {
     if (grid.batch[i] > data.train_size) {
-      throw ConfigError(r.origin() + ": grid.batch[" + std::to_string(i) + "] = " +
-                        std::to_string(grid.batch[i]) + ": allowed: at most data.train_size = " +
-                        std::to_string(data.train_size) + ", or \"full\"");
+      throw ConfigError(r.origin() + ": grid.batch[" + std::to_string(i) + "] = " + std::to_string(grid.batch[i]) +
+                        ": allowed: at most data.train_size = " + std::to_string(data.train_size) + ", or \"full\"");
     }
   }
 }
@@ -212,8 +211,8 @@ JobConfig parse_job(std::string_view text, const std::string& origin) {
   try {
     doc = toml::parse(text, origin);
   } catch (const toml::parse_error& e) {
-    throw ConfigError(origin + ":" + std::to_string(e.source().begin.line) + ": not valid TOML: " +
-                      std::string(e.description()));
+    throw ConfigError(origin + ":" + std::to_string(e.source().begin.line) +
+                      ": not valid TOML: " + std::string(e.description()));
   }
   TableReader root(doc, origin, "");
   JobConfig job;

@@ -38,34 +38,27 @@ const toml::node* TableReader::find(const std::string& key) {
   return table_.get(key);
 }
 
-std::string TableReader::field(const std::string& key) const {
-  return prefix_.empty() ? key : prefix_ + "." + key;
-}
+std::string TableReader::field(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
 
-void TableReader::fail(const toml::node& node, const std::string& name,
-                       const std::string& allowed) const {
+void TableReader::fail(const toml::node& node, const std::string& name, const std::string& allowed) const {
   const auto line = node.source().begin.line;
-  throw ConfigError(origin_ + ":" + std::to_string(line) + ": " + name + " = " + show(node) + ": " +
-                    allowed);
+  throw ConfigError(origin_ + ":" + std::to_string(line) + ": " + name + " = " + show(node) + ": " + allowed);
 }
 
 void TableReader::fail_missing(const std::string& key, const std::string& allowed) const {
   throw ConfigError(origin_ + ": " + field(key) + " is missing: " + allowed);
 }
 
-std::optional<std::int64_t> TableReader::integer(const std::string& key, std::int64_t lo,
-                                                 std::int64_t hi) {
+std::optional<std::int64_t> TableReader::integer(const std::string& key, std::int64_t lo, std::int64_t hi) {
   const toml::node* node = find(key);
   if (!node) return std::nullopt;
-  const std::string range = "allowed: an integer from " + std::to_string(lo) + " to " +
-                            std::to_string(hi);
+  const std::string range = "allowed: an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
   const auto* value = node->as_integer();
   if (!value || value->get() < lo || value->get() > hi) fail(*node, field(key), range);
   return value->get();
 }
 
-std::optional<double> TableReader::number(const std::string& key, double lo, double hi,
-                                          bool lo_open) {
+std::optional<double> TableReader::number(const std::string& key, double lo, double hi, bool lo_open) {
   const toml::node* node = find(key);
   if (!node) return std::nullopt;
   std::optional<double> value;
@@ -95,8 +88,7 @@ std::optional<std::string> TableReader::string(const std::string& key) {
   return value->get();
 }
 
-std::optional<std::size_t> TableReader::choice(const std::string& key,
-                                               const std::vector<std::string>& choices) {
+std::optional<std::size_t> TableReader::choice(const std::string& key, const std::vector<std::string>& choices) {
   const toml::node* node = find(key);
   if (!node) return std::nullopt;
   if (const auto* value = node->as_string()) {
@@ -121,9 +113,8 @@ void TableReader::reject_unknown(const std::vector<std::string>& allowed) const 
     const std::string name(key.str());
     if (seen_.count(name) == 0) {
       const auto line = node.source().begin.line;
-      throw ConfigError(origin_ + ":" + std::to_string(line) + ": unknown key '" + field(name) +
-                        "': allowed keys" + (prefix_.empty() ? "" : " in [" + prefix_ + "]") +
-                        " are " + join(allowed));
+      throw ConfigError(origin_ + ":" + std::to_string(line) + ": unknown key '" + field(name) + "': allowed keys" +
+                        (prefix_.empty() ? "" : " in [" + prefix_ + "]") + " are " + join(allowed));
     }
   }
 }

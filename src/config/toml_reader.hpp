@@ -20,8 +20,7 @@ class TableReader {
   const toml::node* find(const std::string& key);
   std::string field(const std::string& key) const;
   /// A ConfigError text: "<origin>:<line>: <field> = <value>: <allowed>".
-  [[noreturn]] void fail(const toml::node& node, const std::string& field,
-                         const std::string& allowed) const;
+  [[noreturn]] void fail(const toml::node& node, const std::string& field, const std::string& allowed) const;
   [[noreturn]] void fail_missing(const std::string& key, const std::string& allowed) const;
 
   std::optional<std::int64_t> integer(const std::string& key, std::int64_t lo, std::int64_t hi);

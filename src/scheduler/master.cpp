@@ -36,9 +36,7 @@ class Master {
         take_in_flight(env.source);
         for (const auto& s : m.result.points) record(s);
         break;
-      case MessageKind::error:
-        fail_worker(env.source, m);
-        return;
+      case MessageKind::error: fail_worker(env.source, m); return;
       default:
         throw SchedulerError(std::string("master received a ") + to_string(m.kind) + " message from rank " +
                              std::to_string(env.source) + "; allowed from workers: ready, result, error");

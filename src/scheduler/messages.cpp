@@ -13,18 +13,18 @@ namespace boost::serialization {
 
 template <class Archive>
 void serialize(Archive& ar, lsweep::config::GridPoint& p, const unsigned /*version*/) {
-  ar & p.id & p.lr & p.batch & p.width & p.seed;
+  ar& p.id& p.lr& p.batch& p.width& p.seed;
 }
 
 template <class Archive>
 void serialize(Archive& ar, lsweep::PointSummary& s, const unsigned /*version*/) {
-  ar & s.point_id & s.status & s.final_train_loss & s.final_test_loss & s.train_accuracy &
-      s.test_accuracy & s.steps & s.wall_seconds & s.error;
+  ar& s.point_id& s.status& s.final_train_loss& s.final_test_loss& s.train_accuracy& s.test_accuracy& s.steps& s
+      .wall_seconds& s.error;
 }
 
 template <class Archive>
 void serialize(Archive& ar, lsweep::scheduler::Message& m, const unsigned /*version*/) {
-  ar & m.kind & m.task.points & m.result.points & m.error;
+  ar& m.kind& m.task.points& m.result.points& m.error;
 }
 
 }  // namespace boost::serialization

@@ -26,8 +26,7 @@ MpiTransport::MpiTransport(MPI_Comm comm, std::chrono::microseconds max_idle_sle
 
 void MpiTransport::send(int dest, const Message& message) {
   const std::string bytes = encode(message);
-  check_mpi(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, kTag, comm_),
-            "MPI_Send");
+  check_mpi(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, kTag, comm_), "MPI_Send");
 }
 
 Envelope MpiTransport::receive_any() {
@@ -43,8 +42,7 @@ Envelope MpiTransport::receive_any() {
   int count = 0;
   check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
   std::string bytes(static_cast<std::size_t>(count), '\0');
-  check_mpi(MPI_Recv(bytes.data(), count, MPI_BYTE, status.MPI_SOURCE, kTag, comm_, MPI_STATUS_IGNORE),
-            "MPI_Recv");
+  check_mpi(MPI_Recv(bytes.data(), count, MPI_BYTE, status.MPI_SOURCE, kTag, comm_, MPI_STATUS_IGNORE), "MPI_Recv");
   return {status.MPI_SOURCE, decode(bytes)};
 }
 

@@ -20,20 +20,19 @@ struct Column {
 // A function, not a global: the HDF5 type ids are only valid once the library is open.
 std::vector<Column> numeric_columns() {
   return {
-    {schema::kFinalTrainLoss, H5T_IEEE_F64LE, false},
-    {schema::kFinalTestLoss, H5T_IEEE_F64LE, false},
-    {schema::kTrainAccuracy, H5T_IEEE_F64LE, false},
-    {schema::kTestAccuracy, H5T_IEEE_F64LE, false},
-    {schema::kSteps, H5T_STD_I64LE, false},
-    {schema::kWallSeconds, H5T_IEEE_F64LE, false},
-    {schema::kSeriesTrainLoss, H5T_IEEE_F64LE, true},
-    {schema::kSeriesTrainAccuracy, H5T_IEEE_F64LE, true},
-    {schema::kLr, H5T_IEEE_F64LE, false},
+      {schema::kFinalTrainLoss, H5T_IEEE_F64LE, false},
+      {schema::kFinalTestLoss, H5T_IEEE_F64LE, false},
+      {schema::kTrainAccuracy, H5T_IEEE_F64LE, false},
+      {schema::kTestAccuracy, H5T_IEEE_F64LE, false},
+      {schema::kSteps, H5T_STD_I64LE, false},
+      {schema::kWallSeconds, H5T_IEEE_F64LE, false},
+      {schema::kSeriesTrainLoss, H5T_IEEE_F64LE, true},
+      {schema::kSeriesTrainAccuracy, H5T_IEEE_F64LE, true},
+      {schema::kLr, H5T_IEEE_F64LE, false},
   };
 }
 
-Handle make_dataset(hid_t file, const char* name, hid_t type, const std::vector<hsize_t>& dims,
-                    const void* fill) {
+Handle make_dataset(hid_t file, const char* name, hid_t type, const std::vector<hsize_t>& dims, const void* fill) {
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                std::string("dataspace of ") + name);
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate(dataset create)");
@@ -178,8 +177,8 @@ void Store::write_summary(const PointSummary& s) {
 void Store::write_record(const PointRecord& r) {
   const auto k = static_cast<std::size_t>(num_checkpoints_);
   if (r.train_loss.size() != k || r.train_accuracy.size() != k) {
-    throw StorageError("point " + std::to_string(r.summary.point_id) + " has " +
-                       std::to_string(r.train_loss.size()) + " checkpoints; the store has " + std::to_string(k));
+    throw StorageError("point " + std::to_string(r.summary.point_id) + " has " + std::to_string(r.train_loss.size()) +
+                       " checkpoints; the store has " + std::to_string(k));
   }
   write_row(schema::kSeriesTrainLoss, r.summary.point_id, H5T_NATIVE_DOUBLE, r.train_loss.data(), num_checkpoints_);
   write_row(schema::kSeriesTrainAccuracy, r.summary.point_id, H5T_NATIVE_DOUBLE, r.train_accuracy.data(),

@@ -64,9 +64,10 @@ void check_identity(hid_t file, const std::string& path) {
 }
 
 void read_attributes(hid_t file, StoreContents& out) {
-  for (const char* name : {schema::kAttrFormat, schema::kAttrJobName, schema::kAttrJobToml, schema::kAttrLsweepVersion,
-                           schema::kAttrGitCommit, schema::kAttrLibtorchVersion, schema::kAttrMpiVersion,
-                           schema::kAttrHdf5Version, schema::kAttrHosts, schema::kAttrStartTime, schema::kAttrEndTime}) {
+  for (const char* name :
+       {schema::kAttrFormat, schema::kAttrJobName, schema::kAttrJobToml, schema::kAttrLsweepVersion,
+        schema::kAttrGitCommit, schema::kAttrLibtorchVersion, schema::kAttrMpiVersion, schema::kAttrHdf5Version,
+        schema::kAttrHosts, schema::kAttrStartTime, schema::kAttrEndTime}) {
     if (H5Aexists(file, name) > 0) out.attributes[name] = h5::read_string_attribute(file, name);
   }
   out.num_ranks = h5::read_int_attribute(file, schema::kAttrNumRanks);
@@ -120,8 +121,15 @@ StoreContents read_store(const std::string& path) {
   for (hsize_t i = 0; i < n; ++i) {
     StoredPoint p;
     p.point = {static_cast<std::int64_t>(i), lr[i], batch[i], width[i], seed[i]};
-    p.summary = {static_cast<std::int64_t>(i), point_status_from_int(status[i]), train_loss[i], test_loss[i],
-                 train_acc[i], test_acc[i], steps[i], wall[i], errors[i]};
+    p.summary = {static_cast<std::int64_t>(i),
+                 point_status_from_int(status[i]),
+                 train_loss[i],
+                 test_loss[i],
+                 train_acc[i],
+                 test_acc[i],
+                 steps[i],
+                 wall[i],
+                 errors[i]};
     out.points.push_back(std::move(p));
   }
   return out;

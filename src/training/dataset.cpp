@@ -18,8 +18,8 @@ torch::Tensor idx_images(const std::string& path, std::int64_t count) {
     throw TrainingError("IDX file '" + path + "' holds " + std::to_string(a.shape[0]) + " images, " +
                         std::to_string(count) + " requested");
   }
-  auto bytes = torch::from_blob(const_cast<std::uint8_t*>(a.data.data()), {a.shape[0], config::kFashionPixels},
-                                torch::kUInt8);
+  auto bytes =
+      torch::from_blob(const_cast<std::uint8_t*>(a.data.data()), {a.shape[0], config::kFashionPixels}, torch::kUInt8);
   return bytes.slice(0, 0, count).to(torch::kFloat64).div_(255.0);
 }
 
@@ -105,8 +105,8 @@ Dataset gaussian_dataset(std::int64_t train_size, std::int64_t test_size, std::i
 
 Dataset load_dataset(const config::DataConfig& cfg, torch::Dtype dtype) {
   Dataset d = cfg.kind == config::DataKind::fashion_mnist
-                   ? fashion_dataset(cfg)
-                   : gaussian_dataset(cfg.train_size, cfg.test_size, cfg.dim, cfg.seed);
+                  ? fashion_dataset(cfg)
+                  : gaussian_dataset(cfg.train_size, cfg.test_size, cfg.dim, cfg.seed);
   if (cfg.pca > 0) {
     const Pca pca = fit_pca(d.x_train, cfg.pca);
     d.x_train = apply_pca(pca, d.x_train);

@@ -64,11 +64,10 @@ Trainer::Trainer(const config::JobConfig& job, const config::GridPoint& point, c
   x_test_ = data.x_test.to(device);
   y_test_ = data.y_test.to(device);
   torch::manual_seed(static_cast<std::uint64_t>(point.seed));
-  model_ = make_mlp(data.x_train.size(1), point.width, job.model.depth, config::output_dim(job.data),
-                    job.model.init);
+  model_ = make_mlp(data.x_train.size(1), point.width, job.model.depth, config::output_dim(job.data), job.model.init);
   model_->to(device, to_torch(job.train.dtype));
-  optimizer_ = std::make_unique<torch::optim::SGD>(
-      model_->parameters(), torch::optim::SGDOptions(point.lr).momentum(job.train.momentum));
+  optimizer_ = std::make_unique<torch::optim::SGD>(model_->parameters(),
+                                                   torch::optim::SGDOptions(point.lr).momentum(job.train.momentum));
 }
 
 double Trainer::step() {
@@ -142,7 +141,8 @@ torch::Device resolve_device(config::DeviceKind kind, int local_rank) {
     return torch::kCPU;
   }
   if (!have_cuda) {
-    throw TrainingError("train.device = \"cuda\" but this LibTorch sees no CUDA device; allowed here: \"cpu\" or \"auto\"");
+    throw TrainingError(
+        "train.device = \"cuda\" but this LibTorch sees no CUDA device; allowed here: \"cpu\" or \"auto\"");
   }
   const auto count = static_cast<int>(torch::cuda::device_count());
   return {torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % count)};

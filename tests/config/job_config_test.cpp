@@ -34,10 +34,10 @@ std::string error_of(const Sections& s) {
 }
 
 // Asserts parsing fails with a message containing every one of `parts`.
-#define EXPECT_REJECTED(sections, ...)                                              \
-  do {                                                                              \
-    EXPECT_THROW(parse_job((sections).text(), "job.toml"), ConfigError);            \
-    const std::string msg = error_of(sections);                                     \
+#define EXPECT_REJECTED(sections, ...)                                                          \
+  do {                                                                                          \
+    EXPECT_THROW(parse_job((sections).text(), "job.toml"), ConfigError);                        \
+    const std::string msg = error_of(sections);                                                 \
     for (const char* part : {__VA_ARGS__}) EXPECT_NE(msg.find(part), std::string::npos) << msg; \
   } while (0)
 

@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
     if (row.summary.status != PointStatus::done && row.summary.status != PointStatus::diverged) continue;
     const PointRecord r = training::Trainer(job, row.point, data, torch::kCPU).run();
     const auto id = row.point.id;
-    if (r.summary.status != row.summary.status || r.summary.steps != row.summary.steps || r.summary.error != row.summary.error) {
+    if (r.summary.status != row.summary.status || r.summary.steps != row.summary.steps ||
+        r.summary.error != row.summary.error) {
       ++mismatches;
       std::cerr << "point " << id << ": status/steps/error differ\n";
     }

@@ -172,8 +172,7 @@ TEST_F(StoreTest, RefusesToCreateOverAnExistingFile) {
   if (rank_of_world() == 0) std::ofstream(path_) << "precious";
   MPI_Barrier(MPI_COMM_WORLD);
   const auto job = small_job();
-  EXPECT_THROW(Store::create(path_, MPI_COMM_WORLD, job, config::expand_grid(job), test_provenance()),
-               StorageError);
+  EXPECT_THROW(Store::create(path_, MPI_COMM_WORLD, job, config::expand_grid(job), test_provenance()), StorageError);
   MPI_Barrier(MPI_COMM_WORLD);
   std::ifstream in(path_);
   std::string text;

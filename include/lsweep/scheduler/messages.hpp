@@ -29,9 +29,9 @@ struct Result {
 
 struct Message {
   MessageKind kind = MessageKind::ready;
-  Task task;             ///< kind == task
-  Result result;         ///< kind == result, and the unfinished points of an error
-  std::string error;     ///< kind == error: why the worker stops
+  Task task;          ///< kind == task
+  Result result;      ///< kind == result, and the unfinished points of an error
+  std::string error;  ///< kind == error: why the worker stops
 };
 
 Message make_ready();

@@ -18,8 +18,7 @@ namespace lsweep::scheduler {
 class MpiTransport : public Transport {
  public:
   /// `comm` must outlive the transport. Not collective.
-  explicit MpiTransport(MPI_Comm comm,
-                        std::chrono::microseconds max_idle_sleep = std::chrono::microseconds(2000));
+  explicit MpiTransport(MPI_Comm comm, std::chrono::microseconds max_idle_sleep = std::chrono::microseconds(2000));
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   void send(int dest, const Message& message) override;

@@ -10,14 +10,14 @@
 namespace lsweep::store::schema {
 
 inline constexpr const char* kFormat = "lsweep-store";  ///< root attribute "format"
-inline constexpr long long kVersion = 1;                  ///< root attribute "schema_version"
-inline constexpr std::size_t kErrorBytes = 512;            ///< fixed length of /points/error rows
+inline constexpr long long kVersion = 1;                ///< root attribute "schema_version"
+inline constexpr std::size_t kErrorBytes = 512;         ///< fixed length of /points/error rows
 
 // Grid coordinates [N], written once at creation.
-inline constexpr const char* kLr = "/grid/lr";          ///< float64
-inline constexpr const char* kBatch = "/grid/batch";    ///< int64, "full" resolved to P
-inline constexpr const char* kWidth = "/grid/width";    ///< int64
-inline constexpr const char* kSeed = "/grid/seed";      ///< int64
+inline constexpr const char* kLr = "/grid/lr";        ///< float64
+inline constexpr const char* kBatch = "/grid/batch";  ///< int64, "full" resolved to P
+inline constexpr const char* kWidth = "/grid/width";  ///< int64
+inline constexpr const char* kSeed = "/grid/seed";    ///< int64
 
 // Per-point outcome [N].
 inline constexpr const char* kStatus = "/points/status";  ///< enum int8 (see PointStatus)
@@ -54,7 +54,7 @@ inline constexpr const char* kAttrHdf5Version = "hdf5_version";
 inline constexpr const char* kAttrHosts = "hosts";
 inline constexpr const char* kAttrNumRanks = "num_ranks";  ///< int64
 inline constexpr const char* kAttrStartTime = "start_time";
-inline constexpr const char* kAttrEndTime = "end_time";    ///< written when the sweep ends
+inline constexpr const char* kAttrEndTime = "end_time";  ///< written when the sweep ends
 
 /// Bytes of raw data a store of `points` rows and `checkpoints` series entries
 /// takes, plus HDF5 metadata (an estimate within a few KiB).

@@ -74,8 +74,8 @@ struct StoredPoint {
 struct StoreContents {
   std::vector<StoredPoint> points;
   std::vector<std::int64_t> checkpoint_steps;
-  std::vector<double> series_train_loss;      ///< [N * K], row-major
-  std::vector<double> series_train_accuracy;  ///< [N * K], row-major
+  std::vector<double> series_train_loss;          ///< [N * K], row-major
+  std::vector<double> series_train_accuracy;      ///< [N * K], row-major
   std::map<std::string, std::string> attributes;  ///< the string attributes
   long long num_ranks = 0;
 };

@@ -36,7 +36,6 @@ torch::Tensor apply_pca(const Pca& pca, const torch::Tensor& x);
 void normalize_to_sphere(torch::Tensor& x_train, torch::Tensor& x_test);
 
 /// Gaussian inputs N(0, I_d) with random +-1 labels, from `seed`.
-Dataset gaussian_dataset(std::int64_t train_size, std::int64_t test_size, std::int64_t dim,
-                         std::int64_t seed);
+Dataset gaussian_dataset(std::int64_t train_size, std::int64_t test_size, std::int64_t dim, std::int64_t seed);
 
 }  // namespace lsweep::training

@@ -44,8 +44,7 @@ struct Evaluation {
 class Trainer {
  public:
   /// Builds the model from `point.seed` and moves model and data to `device`.
-  Trainer(const config::JobConfig& job, const config::GridPoint& point, const Dataset& data,
-          torch::Device device);
+  Trainer(const config::JobConfig& job, const config::GridPoint& point, const Dataset& data, torch::Device device);
 
   /// One optimizer step on the next minibatch; returns its loss.
   double step();
