@@ -63,6 +63,7 @@ static int run(int argc, char** argv) {
   data.y_test = torch::zeros({0}, torch::kInt64);
 
   training::set_compute_threads(1);
+  training::tune_allocator();
   training::Trainer trainer(job, point, data, torch::kCPU);
   for (std::int64_t s = 0; s < opt["warmup"]; ++s) trainer.step();
   const auto start = std::chrono::steady_clock::now();

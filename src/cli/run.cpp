@@ -166,29 +166,58 @@ class Progress {
   std::size_t finished_ = 0;
 };
 
-void run_worker_rank(const config::JobConfig& job, store::Store& store, scheduler::Transport& transport,
-                     int local_rank) {
-  training::set_compute_threads(static_cast<int>(job.train.threads));
-  const torch::Device device = training::resolve_device(job.train.device, local_rank);
-  log::debug("training on ", device.str());
-  TrainingRunner runner(job, store, device);
-  scheduler::run_worker(transport, runner);
+// Every rank may find its own problem (a worker without a GPU); all learn
+// whether any rank did, and each prints its own.
+bool any_rank_error(const std::string& error, MPI_Comm comm, int rank) {
+  int mine = error.empty() ? 0 : 1, any = 0;
+  check_mpi(MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, comm), "MPI_Allreduce");
+  if (mine) std::cerr << "lsweep: error: rank " << rank << ": " << error << "\n";
+  return any != 0;
+}
+
+// Runs the master or the worker loop. Any exception here aborts every rank at
+// once: unwinding would reach the store's collective close while other ranks
+// wait in the scheduler, and hang.
+void run_role(const config::JobConfig& job, const std::vector<config::GridPoint>& points, store::Store& store,
+              MPI_Comm comm, int rank, const std::optional<torch::Device>& device) {
+  try {
+    scheduler::MpiTransport transport(comm);
+    if (rank == 0) {
+      Progress progress(points);
+      const auto store_lost_point = [&](const PointSummary& s) { store.write_summary(s); };
+      scheduler::run_master(transport, points, std::ref(progress), store_lost_point);
+      log::info("sweep finished: ", progress.summary());
+    } else {
+      training::set_compute_threads(static_cast<int>(job.train.threads));
+      training::tune_allocator();
+      TrainingRunner runner(job, store, *device);
+      scheduler::run_worker(transport, runner);
+    }
+  } catch (const std::exception& e) {
+    log::error("aborting the sweep: ", e.what());
+    MPI_Abort(comm, kFailure);
+  }
 }
 
 int sweep(const config::JobConfig& job, const std::string& store_path, MPI_Comm comm, int rank, int size) {
+  std::optional<torch::Device> device;
+  std::string device_error;
+  const int local_rank = node_local_rank(comm);  // collective: every rank calls it
+  if (rank != 0) {
+    try {
+      device = training::resolve_device(job.train.device, local_rank);
+    } catch (const Error& e) {
+      device_error = e.what();
+    }
+  }
+  if (any_rank_error(device_error, comm, rank)) return kBadInput;
   const auto points = config::expand_grid(job);
-  const int local_rank = node_local_rank(comm);
   const store::Provenance prov = provenance(comm, size);
   store::Store store = store::Store::create(store_path, comm, job, points, prov);
-  scheduler::MpiTransport transport(comm);
   if (rank == 0) {
     log::info("sweep '", job.name, "': ", points.size(), " points on ", size - 1, " worker(s); store ", store_path);
-    Progress progress(points);
-    scheduler::run_master(transport, points, std::ref(progress));
-    log::info("sweep finished: ", progress.summary());
-  } else {
-    run_worker_rank(job, store, transport, local_rank);
   }
+  run_role(job, points, store, comm, rank, device);
   std::string end = utc_now();
   bcast_string(end, comm);
   store.finish(end);

@@ -1,5 +1,6 @@
 #include "lsweep/config/job_config.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -27,10 +28,12 @@ struct AxisRule {
 };
 
 std::string axis_allowed(const AxisRule& rule) {
-  std::ostringstream out;
-  out << "allowed: " << (rule.integer ? "an integer" : "a finite number") << (rule.lo_open ? " > " : " >= ") << rule.lo
-      << " and <= " << rule.hi << (rule.allow_full ? ", or \"full\"" : "");
-  return out.str();
+  const auto bound = [&](double v) {
+    return rule.integer ? std::to_string(static_cast<std::int64_t>(v)) : detail::format_number(v);
+  };
+  return std::string("allowed: ") + (rule.integer ? "an integer" : "a finite number") +
+         (rule.lo_open ? " > " : " >= ") + bound(rule.lo) + " and <= " + bound(rule.hi) +
+         (rule.allow_full ? ", or \"full\"" : "");
 }
 
 double axis_value(TableReader& r, const toml::node& node, const std::string& name, const AxisRule& rule) {
@@ -59,9 +62,18 @@ std::vector<double> axis_range(TableReader& parent, const toml::table& range, co
   r.reject_unknown({"from", "to", "num", "spacing"});
   AxisRule plain = rule;
   plain.allow_full = false;
-  if (spacing == 0 && plain.lo <= 0.0) plain.lo_open = true;  // log needs > 0
-  const double a = axis_value(r, *from, r.field("from"), plain);
-  const double b = axis_value(r, *to, r.field("to"), plain);
+  const bool log_needs_positive = spacing == 0 && plain.lo <= 0.0;
+  if (log_needs_positive) plain.lo_open = true;
+  const auto end_value = [&](const toml::node& node, const std::string& name) {
+    try {
+      return axis_value(r, node, name, plain);
+    } catch (const ConfigError& e) {
+      if (!log_needs_positive) throw;
+      throw ConfigError(std::string(e.what()) + " (log spacing needs values > 0; for 0 use spacing = \"linear\")");
+    }
+  };
+  const double a = end_value(*from, r.field("from"));
+  const double b = end_value(*to, r.field("to"));
   auto values = spaced_values(a, b, *num, spacing == 0);
   if (rule.integer) {
     for (auto& v : values) v = std::round(v);
@@ -97,12 +109,12 @@ std::vector<double> axis(TableReader& r, const std::string& key, const AxisRule&
   for (std::size_t i = 0; i < values.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
       if (values[i] == values[j]) {
-        std::ostringstream v;
-        v.precision(17);
-        v << values[i];
-        throw ConfigError(r.origin() + ": " + r.field(key) + "[" + std::to_string(i) + "] = " + v.str() + ": repeats " +
-                          r.field(key) + "[" + std::to_string(j) +
-                          "]; allowed: distinct values (a repeated value would train the same point twice)");
+        const std::string v =
+            rule.integer ? std::to_string(static_cast<std::int64_t>(values[i])) : detail::format_number(values[i]);
+        throw ConfigError(r.origin() + ": " + r.field(key) + "[" + std::to_string(i) + "] = " + v + ": repeats " +
+                          r.field(key) + "[" + std::to_string(j) + "]" +
+                          (node->is_table() ? " once the range is rounded to integers" : "") +
+                          "; allowed: distinct values (a repeated value would train the same point twice)");
       }
     }
   }
@@ -134,7 +146,6 @@ DataConfig parse_data(TableReader& r) {
   if (!train) r.fail_missing("train_size", "allowed: an integer from 1 to " + std::to_string(max_train));
   d.train_size = *train;
   d.test_size = r.integer("test_size", 0, max_test).value_or(fashion ? kFashionTestCount : 0);
-  d.seed = r.integer("seed", 0, kMaxSeed).value_or(0);
   const toml::node* binary = r.find("binary");
   d.binary = r.boolean("binary").value_or(!fashion);
   if (!fashion && !d.binary) r.fail(*binary, r.field("binary"), "the gaussian set has +-1 labels only; allowed: true");
@@ -143,11 +154,15 @@ DataConfig parse_data(TableReader& r) {
     if (r.find("dim"))
       r.fail(*r.find("dim"), r.field("dim"),
              "only for kind = \"gaussian\"; Fashion-MNIST has 784 pixels (use pca to reduce)");
+    if (r.find("seed"))
+      r.fail(*r.find("seed"), r.field("seed"),
+             "only for kind = \"gaussian\"; the Fashion-MNIST subset is the first train_size images, not sampled");
   } else {
     if (r.find("path")) r.fail(*r.find("path"), r.field("path"), "only for kind = \"fashion_mnist\"");
     const auto dim = r.integer("dim", 1, 1000000);
     if (!dim) r.fail_missing("dim", "allowed: an integer from 1 to 1000000 (input dimension d)");
     d.dim = *dim;
+    d.seed = r.integer("seed", 0, kMaxSeed).value_or(0);
   }
   const std::int64_t features = fashion ? kFashionPixels : d.dim;
   d.pca = r.integer("pca", 0, std::min(features, d.train_size)).value_or(0);
@@ -188,7 +203,13 @@ TrainConfig parse_train(TableReader& r, const DataConfig& data) {
 }
 
 void check_batches(const TableReader& r, const GridConfig& grid, const DataConfig& data) {
+  const bool has_full = std::count(grid.batch.begin(), grid.batch.end(), kFullBatch) > 0;
   for (std::size_t i = 0; i < grid.batch.size(); ++i) {
+    if (has_full && grid.batch[i] == data.train_size) {
+      throw ConfigError(
+          r.origin() + ": grid.batch[" + std::to_string(i) + "] = " + std::to_string(grid.batch[i]) +
+          ": equals data.train_size, the same as \"full\" in the same list; allowed: distinct batch sizes");
+    }
     if (grid.batch[i] > data.train_size) {
       throw ConfigError(r.origin() + ": grid.batch[" + std::to_string(i) + "] = " + std::to_string(grid.batch[i]) +
                         ": allowed: at most data.train_size = " + std::to_string(data.train_size) + ", or \"full\"");

@@ -11,8 +11,13 @@ namespace {
 
 class Master {
  public:
-  Master(Transport& transport, const std::vector<config::GridPoint>& points, const ResultCallback& on_result)
-      : transport_(transport), points_(points), on_result_(on_result), active_(transport.size() - 1) {
+  Master(Transport& transport, const std::vector<config::GridPoint>& points, const ResultCallback& on_result,
+         const ResultCallback& on_unrecorded)
+      : transport_(transport),
+        points_(points),
+        on_result_(on_result),
+        on_unrecorded_(on_unrecorded),
+        active_(transport.size() - 1) {
     for (std::size_t i = 0; i < points.size(); ++i) index_of_[points[i].id] = i;
     summaries_.resize(points.size());
   }
@@ -70,10 +75,10 @@ class Master {
     for (PointSummary s : m.result.points) {  // the points it could not record, with their own errors
       s.status = PointStatus::failed;
       s.error = s.error.empty() ? why : s.error + "; " + why;
-      record(s);
+      record_unrecorded(s);
     }
     for (const auto& p : take_in_flight(worker).points) {
-      if (summaries_[index_of(p.id)].point_id < 0) record(failed_point(p.id, why));
+      if (summaries_[index_of(p.id)].point_id < 0) record_unrecorded(failed_point(p.id, why));
     }
     --active_;
   }
@@ -97,9 +102,15 @@ class Master {
     if (on_result_) on_result_(s);
   }
 
+  void record_unrecorded(const PointSummary& s) {
+    if (on_unrecorded_) on_unrecorded_(s);
+    record(s);
+  }
+
   Transport& transport_;
   const std::vector<config::GridPoint>& points_;
   const ResultCallback& on_result_;
+  const ResultCallback& on_unrecorded_;
   int active_;
   std::size_t next_ = 0;
   std::map<int, Task> in_flight_;
@@ -110,12 +121,12 @@ class Master {
 }  // namespace
 
 std::vector<PointSummary> run_master(Transport& transport, const std::vector<config::GridPoint>& points,
-                                     const ResultCallback& on_result) {
+                                     const ResultCallback& on_result, const ResultCallback& on_unrecorded) {
   if (transport.size() < 2) {
     throw SchedulerError("the sweep has " + std::to_string(transport.size()) +
                          " rank(s): rank 0 is the master, so at least 2 are needed (mpirun -np 2 or more)");
   }
-  return Master(transport, points, on_result).run();
+  return Master(transport, points, on_result, on_unrecorded).run();
 }
 
 }  // namespace lsweep::scheduler

@@ -1,5 +1,7 @@
 #include "lsweep/scheduler/worker.hpp"
 
+#include <chrono>
+
 #include "lsweep/common/error.hpp"
 #include "lsweep/common/log.hpp"
 
@@ -9,15 +11,19 @@ namespace {
 constexpr int kMaster = 0;
 
 PointSummary run_guarded(PointRunner& runner, const config::GridPoint& point) {
+  const auto start = std::chrono::steady_clock::now();
+  PointSummary failed;
   try {
     return runner.run(point);
   } catch (const std::exception& e) {
     log::warn("point ", point.id, " failed: ", e.what());
-    return failed_summary(point, e.what());
+    failed = failed_summary(point, e.what());
   } catch (...) {
     log::warn("point ", point.id, " failed with a non-standard exception");
-    return failed_summary(point, "unknown exception (not derived from std::exception)");
+    failed = failed_summary(point, "unknown exception (not derived from std::exception)");
   }
+  failed.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return failed;
 }
 
 // Runs a task; returns false if the worker must stop (error already sent).

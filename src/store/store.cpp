@@ -128,6 +128,9 @@ Store Store::create(const std::string& path, MPI_Comm comm, const config::JobCon
     write_whole(s.dataset(schema::kSeed), H5T_NATIVE_INT64, seed.data(), schema::kSeed);
     write_whole(s.dataset(schema::kSeriesStep), H5T_NATIVE_INT64, steps.data(), schema::kSeriesStep);
   }
+  // Every dataset is allocated now and no metadata changes later, so after
+  // this flush a killed sweep leaves a readable file with the rows written so far.
+  check(H5Fflush(s.file_.get(), H5F_SCOPE_GLOBAL), "flushing the new store '" + path + "'");
   return s;
 }
 

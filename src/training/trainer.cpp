@@ -1,6 +1,7 @@
 #include "lsweep/training/trainer.hpp"
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -146,6 +147,13 @@ torch::Device resolve_device(config::DeviceKind kind, int local_rank) {
   }
   const auto count = static_cast<int>(torch::cuda::device_count());
   return {torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % count)};
+}
+
+void tune_allocator() {
+  // Both are needed: fixing only the trim threshold turns off glibc's dynamic
+  // mmap threshold, and the step's buffers then come from mmap every time.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
 void set_compute_threads(int threads) {

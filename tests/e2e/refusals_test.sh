@@ -23,11 +23,15 @@ good=$here/e2e_job.toml
 sed 's/^lr = .*/lr = [0.05, -1.0]/' "$good" > "$tmp/neg_lr.toml"
 sed 's/^dim = 10/dim = 10\ncolour = "red"/' "$good" > "$tmp/unknown.toml"
 
-expect 2 'grid.lr\[1\] = -1: allowed: a finite number > 0' "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$tmp/neg_lr.toml" --store "$tmp/a.h5"
+expect 2 'grid.lr\[1\] = -1.0: allowed: a finite number > 0 and <= 1000000' "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$tmp/neg_lr.toml" --store "$tmp/a.h5"
 expect 2 "unknown key 'data.colour'" "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$tmp/unknown.toml" --store "$tmp/a.h5"
 expect 2 "job file '$tmp/missing.toml' cannot be read" "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$tmp/missing.toml" --store "$tmp/a.h5"
 expect 2 'needs at least 2 MPI ranks' "$mpiexec" -n 1 "$lsweep" run "$good" --store "$tmp/a.h5"
 expect 2 "folder '$tmp/nodir' does not exist" "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$good" --store "$tmp/nodir/a.h5"
+printf '[grid]\nlr = [0.1]\nbatch = [4]\nwidth = [4]\n[data]\nkind = "gaussian"\ntrain_size = 8\ndim = 2\n[train]\nloss = "mse"\nsteps = 2\ndevice = "cuda"\n' > "$tmp/cuda.toml"
+if ! /usr/bin/python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
+  expect 2 'rank 1: train.device = "cuda" but this LibTorch sees no CUDA device' "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$tmp/cuda.toml" --store "$tmp/a.h5"
+fi
 [ -e "$tmp/a.h5" ] && { echo "FAILED: a refused run created a store"; failures=$((failures + 1)); }
 
 echo "precious results" > "$tmp/existing.h5"

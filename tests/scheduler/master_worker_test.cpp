@@ -48,6 +48,7 @@ struct Sweep {
   std::vector<PointSummary> summaries;
   std::vector<FakeRunner> runners;
   std::vector<PointSummary> callbacks;
+  std::vector<PointSummary> unrecorded;
 };
 
 // Runs a master and `workers` worker threads over a LocalHub.
@@ -66,7 +67,9 @@ Sweep run_sweep(int workers, const std::vector<config::GridPoint>& points,
     });
   }
   LocalTransport master(hub, 0);
-  sweep.summaries = run_master(master, points, [&](const PointSummary& s) { sweep.callbacks.push_back(s); });
+  sweep.summaries = run_master(
+      master, points, [&](const PointSummary& s) { sweep.callbacks.push_back(s); },
+      [&](const PointSummary& s) { sweep.unrecorded.push_back(s); });
   for (auto& t : threads) t.join();
   return sweep;
 }
@@ -120,6 +123,7 @@ TEST(MasterWorker, RecordsAThrowingPointAsFailedAndGoesOn) {
   std::size_t recorded = 0;
   for (const auto& r : s.runners) recorded += r.recorded_failures.size();
   EXPECT_EQ(recorded, 1u);
+  EXPECT_TRUE(s.unrecorded.empty());
 }
 
 TEST(MasterWorker, RecordsBadAllocAsFailed) {
@@ -143,7 +147,12 @@ TEST(MasterWorker, AWorkerThatCannotRecordStopsAndOthersFinish) {
       EXPECT_NE(p.error.find("store is read-only"), std::string::npos) << p.error;
     }
   }
-  EXPECT_LE(failed, 1u);  // only the point worker 1 held when it stopped
+  EXPECT_LE(failed, 1u);                   // only the point worker 1 held when it stopped
+  EXPECT_EQ(s.unrecorded.size(), failed);  // ... which the master must store itself
+  if (failed == 1) {
+    EXPECT_EQ(s.unrecorded[0].error, "boom at " + std::to_string(s.unrecorded[0].point_id) +
+                                         "; worker rank 1 stopped: cannot record failed point: store is read-only");
+  }
   EXPECT_LE(s.runners[0].ran.size(), 1u);
   EXPECT_EQ(s.summaries.size(), 10u);
 }

@@ -31,7 +31,9 @@ class Store {
  public:
   /// Creates a new store at `path`; refuses (StorageError) if the path exists.
   /// Collective over `comm`. Rank 0 of `comm` writes the grid coordinates and
-  /// the checkpoint steps.
+  /// the checkpoint steps. Returns with the file's structure flushed to disk:
+  /// from then on only raw rows are written, so the file stays readable even
+  /// if every rank is killed.
   static Store create(const std::string& path, MPI_Comm comm, const config::JobConfig& job,
                       const std::vector<config::GridPoint>& points, const Provenance& provenance);
 
