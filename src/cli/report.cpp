@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "lsweep/common/format.hpp"
 #include "lsweep/store/store.hpp"
 
 namespace lsweep::cli {
@@ -26,28 +27,31 @@ const std::vector<std::string> kColumns{"point_id",
                                         "wall_seconds",
                                         "error"};
 
-std::string number(double v, const char* format) {
+// exact: the shortest text that reads back as the same double (CSV);
+// otherwise 6 significant digits (the table).
+std::string number(double v, bool exact) {
   if (std::isnan(v)) return "nan";
+  if (exact) return shortest_double(v);
   char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
+  std::snprintf(buf, sizeof buf, "%.6g", v);
   return buf;
 }
 
-std::vector<std::string> cells(const store::StoredPoint& row, const char* format) {
+std::vector<std::string> cells(const store::StoredPoint& row, bool exact) {
   const auto& p = row.point;
   const auto& s = row.summary;
   return {std::to_string(p.id),
-          number(p.lr, format),
+          number(p.lr, exact),
           std::to_string(p.batch),
           std::to_string(p.width),
           std::to_string(p.seed),
           to_string(s.status),
-          number(s.final_train_loss, format),
-          number(s.final_test_loss, format),
-          number(s.train_accuracy, format),
-          number(s.test_accuracy, format),
+          number(s.final_train_loss, exact),
+          number(s.final_test_loss, exact),
+          number(s.train_accuracy, exact),
+          number(s.test_accuracy, exact),
           std::to_string(s.steps),
-          number(s.wall_seconds, format),
+          number(s.wall_seconds, exact),
           s.error};
 }
 
@@ -65,7 +69,7 @@ void print_csv(const store::StoreContents& contents) {
   for (const auto& row : contents.points) {
     line.clear();
     bool first = true;
-    for (const auto& cell : cells(row, "%.17g")) {
+    for (const auto& cell : cells(row, true)) {
       line += (first ? "" : ",") + csv_field(cell);
       first = false;
     }
@@ -84,7 +88,7 @@ void print_table(const std::string& path, const store::StoreContents& contents) 
   std::vector<std::vector<std::string>> rows{kColumns};
   int counts[kPointStatusCount] = {};
   for (const auto& row : contents.points) {
-    rows.push_back(cells(row, "%.6g"));
+    rows.push_back(cells(row, false));
     ++counts[static_cast<int>(row.summary.status)];
   }
   std::vector<std::size_t> widths(kColumns.size(), 0);

@@ -50,8 +50,9 @@ int validate_command(const std::string& job_path) {
             << "  model: depth " << job.model.depth << ", parameters "
             << training::mlp_parameter_count(in, wmin, job.model.depth, out) << " to "
             << training::mlp_parameter_count(in, wmax, job.model.depth, out) << "\n"
-            << "  training: " << job.train.steps << " steps, " << k << " checkpoints, loss "
-            << config::to_string(job.train.loss) << ", " << config::to_string(job.train.dtype) << "\n"
+            << "  training: " << job.train.steps << " steps, evaluated at " << k << " checkpoint steps (0 to "
+            << job.train.steps << "), loss " << config::to_string(job.train.loss) << ", "
+            << config::to_string(job.train.dtype) << "\n"
             << "  store size: about " << human_bytes(store::schema::estimate_bytes(n, k, job.source_text.size()))
             << "\n";
   return kOk;

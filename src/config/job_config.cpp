@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "lsweep/common/error.hpp"
+#include "lsweep/common/format.hpp"
 #include "lsweep/config/grid.hpp"
 #include "toml_reader.hpp"
 
@@ -29,7 +30,7 @@ struct AxisRule {
 
 std::string axis_allowed(const AxisRule& rule) {
   const auto bound = [&](double v) {
-    return rule.integer ? std::to_string(static_cast<std::int64_t>(v)) : detail::format_number(v);
+    return rule.integer ? std::to_string(static_cast<std::int64_t>(v)) : shortest_double(v);
   };
   return std::string("allowed: ") + (rule.integer ? "an integer" : "a finite number") +
          (rule.lo_open ? " > " : " >= ") + bound(rule.lo) + " and <= " + bound(rule.hi) +
@@ -110,7 +111,7 @@ std::vector<double> axis(TableReader& r, const std::string& key, const AxisRule&
     for (std::size_t j = 0; j < i; ++j) {
       if (values[i] == values[j]) {
         const std::string v =
-            rule.integer ? std::to_string(static_cast<std::int64_t>(values[i])) : detail::format_number(values[i]);
+            rule.integer ? std::to_string(static_cast<std::int64_t>(values[i])) : shortest_double(values[i]);
         throw ConfigError(r.origin() + ": " + r.field(key) + "[" + std::to_string(i) + "] = " + v + ": repeats " +
                           r.field(key) + "[" + std::to_string(j) + "]" +
                           (node->is_table() ? " once the range is rounded to integers" : "") +

@@ -6,22 +6,9 @@
 #include <sstream>
 
 #include "lsweep/common/error.hpp"
+#include "lsweep/common/format.hpp"
 
 namespace lsweep::config::detail {
-
-std::string format_number(double value) {
-  // The shortest text that reads back as the same double: 0.1, not 0.10000000000000001.
-  char buf[32];
-  if (std::isfinite(value) && value == std::floor(value) && std::fabs(value) < 1e15) {
-    std::snprintf(buf, sizeof buf, "%.0f", value);  // 1000000, not 1e+06
-    return buf;
-  }
-  for (int digits = 6; digits <= 17; ++digits) {
-    std::snprintf(buf, sizeof buf, "%.*g", digits, value);
-    if (std::strtod(buf, nullptr) == value) break;
-  }
-  return buf;
-}
 
 std::string show(const toml::node& node) {
   std::ostringstream out;
@@ -29,7 +16,7 @@ std::string show(const toml::node& node) {
     out << '"' << s->get() << '"';
   } else if (const auto* f = node.as_floating_point()) {
     // An integral float keeps its decimal point: "16.0", so that it is not mistaken for the integer 16.
-    const std::string text = format_number(f->get());
+    const std::string text = shortest_double(f->get());
     out << text << (std::isfinite(f->get()) && text.find_first_of(".eE") == std::string::npos ? ".0" : "");
   } else if (const auto* i = node.as_integer()) {
     out << i->get();
@@ -81,8 +68,8 @@ std::optional<double> TableReader::number(const std::string& key, double lo, dou
   std::optional<double> value;
   if (const auto* f = node->as_floating_point()) value = f->get();
   if (const auto* i = node->as_integer()) value = static_cast<double>(i->get());
-  const std::string range = std::string("allowed: a finite number ") + (lo_open ? "> " : ">= ") + format_number(lo) +
-                            " and <= " + format_number(hi);
+  const std::string range = std::string("allowed: a finite number ") + (lo_open ? "> " : ">= ") + shortest_double(lo) +
+                            " and <= " + shortest_double(hi);
   if (!value || !std::isfinite(*value) || *value > hi || (lo_open ? *value <= lo : *value < lo)) {
     fail(*node, field(key), range);
   }

@@ -45,8 +45,6 @@ class TableReader {
 };
 
 std::string show(const toml::node& node);
-/// The shortest text that reads back as the same double.
-std::string format_number(double value);
 std::string join(const std::vector<std::string>& words);
 
 }  // namespace lsweep::config::detail
