@@ -18,7 +18,8 @@ echo "quickstart: mpirun -np $ranks lsweep run jobs/quickstart.toml --store $sto
 mpirun -np "$ranks" "$lsweep" run "$root/jobs/quickstart.toml" --store "$store"
 "$lsweep" report "$store" > "$report"
 "$lsweep" report --csv "$store" > "${report%.txt}.csv"
+/usr/bin/python3 "$root/tools/plot_sweep.py" "$store" "${report%.txt}.png" > /dev/null
 cat "$report"
 echo
 echo "quickstart: results  $store"
-echo "quickstart: report   $report (CSV: ${report%.txt}.csv)"
+echo "quickstart: report   $report (CSV: ${report%.txt}.csv, figure: ${report%.txt}.png)"
