@@ -86,15 +86,21 @@ TEST(Trainer, DifferentSeedsGiveDifferentRuns) {
   EXPECT_NE(r0.summary.final_train_loss, r1.summary.final_train_loss);
 }
 
+// The network a Trainer builds for width 8 on the 6-dimensional gaussian job
+// with `seed`, in float64: the reference the update tests follow by hand.
+torch::nn::Sequential twin_network(std::int64_t seed) {
+  torch::manual_seed(static_cast<std::uint64_t>(seed));
+  auto twin = make_mlp(6, 8, 2, 1, config::InitKind::pytorch);
+  twin->to(torch::kFloat64);
+  return twin;
+}
+
 TEST(Trainer, OneFullBatchStepIsGradientDescent) {
   const auto job = gaussian_job(config::LossKind::mse, config::DType::float64, 1);
   const Dataset data = data_for(job);
   const double lr = 0.05;
   Trainer trainer(job, {0, lr, 40, 8, 3}, data, torch::kCPU);
-  // A twin network from the same seed, and its full-batch gradient.
-  torch::manual_seed(3);
-  auto twin = make_mlp(6, 8, 2, 1, config::InitKind::pytorch);
-  twin->to(torch::kFloat64);
+  auto twin = twin_network(3);
   compute_loss(config::LossKind::mse, twin->forward(data.x_train), data.y_train, true).backward();
   trainer.step();
   const auto after = trainer.model()->parameters();
@@ -112,9 +118,7 @@ TEST(Trainer, MomentumFollowsTheHeavyBallRecursion) {
   const Dataset data = data_for(job);
   const double lr = 0.05;
   Trainer trainer(job, {0, lr, 40, 8, 3}, data, torch::kCPU);
-  torch::manual_seed(3);
-  auto twin = make_mlp(6, 8, 2, 1, config::InitKind::pytorch);
-  twin->to(torch::kFloat64);
+  auto twin = twin_network(3);
   std::vector<torch::Tensor> velocity;
   for (int s = 0; s < 2; ++s) {
     twin->zero_grad();
