@@ -19,6 +19,7 @@
 #include "lsweep/scheduler/worker.hpp"
 #include "lsweep/store/store.hpp"
 #include "lsweep/training/trainer.hpp"
+#include "store_plan.hpp"
 
 namespace lsweep::cli {
 namespace {
@@ -59,20 +60,16 @@ bool agreed_error(std::string error, MPI_Comm comm, int rank) {
   return !error.empty();
 }
 
-std::string check_store_path(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) == 0) {
-    return "--store = " + path +
-           ": the file exists; allowed: a path that does not exist yet "
-           "(lsweep never overwrites a store)";
-  }
-  const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return "--store = " + path + ": folder '" + dir + "' does not exist; allowed: a path in an existing folder";
-  }
-  if (access(dir.c_str(), W_OK) != 0) return "--store = " + path + ": folder '" + dir + "' is not writable";
-  return {};
+// Rank 0's plan, known to every rank.
+void bcast_plan(StorePlan& plan, MPI_Comm comm) {
+  long long head[4] = {plan.exit_code, plan.resume ? 1 : 0, static_cast<long long>(plan.todo.size()), plan.finished};
+  check_mpi(MPI_Bcast(head, 4, MPI_LONG_LONG, 0, comm), "MPI_Bcast");
+  plan.exit_code = static_cast<int>(head[0]);
+  plan.resume = head[1] != 0;
+  plan.todo.resize(static_cast<std::size_t>(head[2]));
+  plan.finished = head[3];
+  check_mpi(MPI_Bcast(plan.todo.data(), static_cast<int>(head[2]), MPI_INT64_T, 0, comm), "MPI_Bcast");
+  bcast_string(plan.error, comm);
 }
 
 std::string all_hosts(MPI_Comm comm, int size) {
@@ -141,15 +138,15 @@ class TrainingRunner : public scheduler::PointRunner {
 
 class Progress {
  public:
-  Progress(const std::vector<config::GridPoint>& points) : points_(points) {}
+  Progress(const std::vector<config::GridPoint>& points, std::size_t to_run) : points_(points), to_run_(to_run) {}
   void operator()(const PointSummary& s) {
     ++counts_[static_cast<int>(s.status)];
     ++finished_;
     const auto& p = points_[static_cast<std::size_t>(s.point_id)];
     log::info("point ", s.point_id, " (lr ", p.lr, ", batch ", p.batch, ", width ", p.width, ", seed ", p.seed,
               "): ", to_string(s.status), ", train loss ", s.final_train_loss, ", test accuracy ", s.test_accuracy,
-              ", ", s.wall_seconds, " s", s.error.empty() ? "" : " [" + s.error + "]", "; ", finished_, "/",
-              points_.size(), " finished");
+              ", ", s.wall_seconds, " s", s.error.empty() ? "" : " [" + s.error + "]", "; ", finished_, "/", to_run_,
+              " of this run finished");
   }
   std::string summary() const {
     std::string out;
@@ -162,6 +159,7 @@ class Progress {
 
  private:
   const std::vector<config::GridPoint>& points_;
+  std::size_t to_run_;
   int counts_[kPointStatusCount] = {};
   std::size_t finished_ = 0;
 };
@@ -178,14 +176,15 @@ bool any_rank_error(const std::string& error, MPI_Comm comm, int rank) {
 // Runs the master or the worker loop. Any exception here aborts every rank at
 // once: unwinding would reach the store's collective close while other ranks
 // wait in the scheduler, and hang.
-void run_role(const config::JobConfig& job, const std::vector<config::GridPoint>& points, store::Store& store,
-              MPI_Comm comm, int rank, const std::optional<torch::Device>& device) {
+void run_role(const config::JobConfig& job, const std::vector<config::GridPoint>& points,
+              const std::vector<config::GridPoint>& todo, store::Store& store, MPI_Comm comm, int rank,
+              const std::optional<torch::Device>& device) {
   try {
     scheduler::MpiTransport transport(comm);
     if (rank == 0) {
-      Progress progress(points);
+      Progress progress(points, todo.size());
       const auto store_lost_point = [&](const PointSummary& s) { store.write_summary(s); };
-      scheduler::run_master(transport, points, std::ref(progress), store_lost_point);
+      scheduler::run_master(transport, todo, std::ref(progress), store_lost_point);
       log::info("sweep finished: ", progress.summary());
     } else {
       training::set_compute_threads(static_cast<int>(job.train.threads));
@@ -199,7 +198,8 @@ void run_role(const config::JobConfig& job, const std::vector<config::GridPoint>
   }
 }
 
-int sweep(const config::JobConfig& job, const std::string& store_path, MPI_Comm comm, int rank, int size) {
+int sweep(const config::JobConfig& job, const std::string& store_path, const StorePlan& plan, MPI_Comm comm, int rank,
+          int size) {
   std::optional<torch::Device> device;
   std::string device_error;
   const int local_rank = node_local_rank(comm);  // collective: every rank calls it
@@ -213,11 +213,15 @@ int sweep(const config::JobConfig& job, const std::string& store_path, MPI_Comm 
   if (any_rank_error(device_error, comm, rank)) return kBadInput;
   const auto points = config::expand_grid(job);
   const store::Provenance prov = provenance(comm, size);
-  store::Store store = store::Store::create(store_path, comm, job, points, prov);
+  store::Store store =
+      plan.resume ? store::Store::open(store_path, comm) : store::Store::create(store_path, comm, job, points, prov);
+  std::vector<config::GridPoint> todo;
+  for (auto id : plan.todo) todo.push_back(points[static_cast<std::size_t>(id)]);
   if (rank == 0) {
-    log::info("sweep '", job.name, "': ", points.size(), " points on ", size - 1, " worker(s); store ", store_path);
+    log::info("sweep '", job.name, "': ", plan.resume ? "resuming, " : "", todo.size(), " of ", points.size(),
+              " points to run on ", size - 1, " worker(s); store ", store_path);
   }
-  run_role(job, points, store, comm, rank, device);
+  run_role(job, points, todo, store, comm, rank, device);
   std::string end = utc_now();
   bcast_string(end, comm);
   store.finish(end);
@@ -255,12 +259,21 @@ int run_command(const std::string& job_path, const std::string& store_path) {
     rank_error = "lsweep run needs at least 2 MPI ranks (rank 0 is the master, the others train); got " +
                  std::to_string(mpi.size()) + ": run it as mpirun -np N lsweep run ... with N >= 2";
   }
-  if (agreed_error(rank_error.empty() && mpi.rank() == 0 ? check_store_path(store_path) : rank_error, comm,
-                   mpi.rank())) {
-    return kBadInput;
+  if (agreed_error(rank_error, comm, mpi.rank())) return kBadInput;
+  StorePlan plan;
+  if (mpi.rank() == 0) plan = plan_store(store_path, *job);
+  bcast_plan(plan, comm);
+  if (plan.exit_code != 0) {
+    if (mpi.rank() == 0) std::cerr << "lsweep: error: " << plan.error << "\n";
+    return plan.exit_code;
+  }
+  if (plan.resume && plan.todo.empty()) {
+    if (mpi.rank() == 0)
+      std::cout << "nothing to run: all " << plan.finished << " points of " << store_path << " are finished\n";
+    return kOk;
   }
   try {
-    return sweep(*job, store_path, comm, mpi.rank(), mpi.size());
+    return sweep(*job, store_path, plan, comm, mpi.rank(), mpi.size());
   } catch (const std::exception& e) {
     // A collective step can no longer complete on every rank: abort them all.
     log::error("aborting the sweep: ", e.what());

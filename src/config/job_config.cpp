@@ -199,7 +199,9 @@ TrainConfig parse_train(TableReader& r, const DataConfig& data) {
   t.checkpoints = r.integer("checkpoints", 1, 10000).value_or(20);
   t.threads = r.integer("threads", 1, 256).value_or(1);
   t.device = static_cast<DeviceKind>(r.choice("device", {"cpu", "cuda", "auto"}).value_or(0));
-  r.reject_unknown({"loss", "optimizer", "momentum", "steps", "dtype", "checkpoints", "threads", "device"});
+  t.point_time_limit = r.number("point_time_limit", 0.0, 1e9, true).value_or(0.0);
+  r.reject_unknown(
+      {"loss", "optimizer", "momentum", "steps", "dtype", "checkpoints", "threads", "device", "point_time_limit"});
   return t;
 }
 

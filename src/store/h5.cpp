@@ -1,5 +1,6 @@
 #include "lsweep/store/h5.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "lsweep/common/error.hpp"
@@ -88,13 +89,28 @@ bool exists(hid_t file, const std::string& path) {
   return H5Lexists(file, path.c_str(), H5P_DEFAULT) > 0;
 }
 
-void write_string_attribute(hid_t object, const std::string& name, const std::string& value) {
-  Handle type = string_type(value.size());
+void write_string_attribute(hid_t object, const std::string& name, const std::string& value, std::size_t min_size) {
+  std::string padded = value;
+  padded.resize(std::max({value.size(), min_size, std::size_t{1}}), '\0');
+  Handle type = string_type(padded.size());
   Handle space(H5Screate(H5S_SCALAR), "H5Screate(scalar)");
   Handle attr(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
               "creating attribute '" + name + "'");
-  const std::string padded = value.empty() ? std::string(1, '\0') : value;
   check(H5Awrite(attr.get(), type.get(), padded.data()), "writing attribute '" + name + "'");
+}
+
+void update_string_attribute(hid_t object, const std::string& name, const std::string& value) {
+  Handle attr(H5Aopen(object, name.c_str(), H5P_DEFAULT), "opening attribute '" + name + "'");
+  Handle type(H5Aget_type(attr.get()), "H5Aget_type");
+  const std::size_t size = H5Tget_size(type.get());
+  if (value.size() > size) {
+    throw StorageError("attribute '" + name + "' holds " + std::to_string(size) + " bytes; '" + value +
+                       "' does not fit");
+  }
+  std::string padded = value;
+  padded.resize(size, '\0');
+  Handle mem = string_type(size);
+  check(H5Awrite(attr.get(), mem.get(), padded.data()), "writing attribute '" + name + "'");
 }
 
 std::string read_string_attribute(hid_t object, const std::string& name) {

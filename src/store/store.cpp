@@ -1,5 +1,9 @@
 #include "lsweep/store/store.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "lsweep/common/error.hpp"
@@ -29,6 +33,8 @@ std::vector<Column> numeric_columns() {
       {schema::kSeriesTrainLoss, H5T_IEEE_F64LE, true},
       {schema::kSeriesTrainAccuracy, H5T_IEEE_F64LE, true},
       {schema::kLr, H5T_IEEE_F64LE, false},
+      {schema::kStartedAt, H5T_IEEE_F64LE, false},
+      {schema::kFinishedAt, H5T_IEEE_F64LE, false},
   };
 }
 
@@ -67,6 +73,28 @@ void write_provenance(hid_t file, const config::JobConfig& job, const Provenance
   h5::write_string_attribute(file, schema::kAttrHosts, p.hosts);
   h5::write_int_attribute(file, schema::kAttrNumRanks, p.num_ranks);
   h5::write_string_attribute(file, schema::kAttrStartTime, p.start_time);
+  h5::write_string_attribute(file, schema::kAttrEndTime, "", schema::kTimeBytes);
+}
+
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+Handle mpio_access(MPI_Comm comm) {
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate(file access)");
+  check(H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL), "H5Pset_fapl_mpio");
+  return fapl;
+}
+
+// Gives the finished file its real name; link() refuses to replace an existing
+// file, so a store that appeared meanwhile is never overwritten. Collective.
+void publish(const std::string& temp, const std::string& path, MPI_Comm comm, int rank) {
+  MPI_Barrier(comm);
+  int err = 0;
+  if (rank == 0) {
+    err = link(temp.c_str(), path.c_str()) == 0 ? 0 : errno;
+    if (err == 0) unlink(temp.c_str());
+  }
+  MPI_Bcast(&err, 1, MPI_INT, 0, comm);
+  if (err != 0) throw StorageError("cannot name the new store '" + path + "': " + std::strerror(err));
 }
 
 }  // namespace
@@ -89,14 +117,10 @@ Store Store::create(const std::string& path, MPI_Comm comm, const config::JobCon
   const auto steps = config::checkpoint_steps(job.train.steps, job.train.checkpoints);
   s.num_points_ = static_cast<std::int64_t>(points.size());
   s.num_checkpoints_ = static_cast<std::int64_t>(steps.size());
-  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate(file access)");
-  check(H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL), "H5Pset_fapl_mpio");
-  s.file_ = Handle(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()),
-                   "creating store '" + path + "' (it must not exist yet)");
-  s.xfer_ = Handle(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate(transfer)");
-  check(H5Pset_dxpl_mpio(s.xfer_.get(), H5FD_MPIO_INDEPENDENT), "H5Pset_dxpl_mpio");
-  s.status_type_ = status_type();
-  s.error_type_ = h5::string_type(schema::kErrorBytes);
+  const std::string temp = path + schema::kCreatingSuffix;
+  s.file_ = Handle(H5Fcreate(temp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, mpio_access(comm).get()),
+                   "creating store '" + temp + "' (it must not exist yet)");
+  s.init_handles();
   for (const auto& g : schema::groups()) {
     Handle group(H5Gcreate2(s.file_.get(), g.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "creating group " + g);
   }
@@ -131,6 +155,33 @@ Store Store::create(const std::string& path, MPI_Comm comm, const config::JobCon
   // Every dataset is allocated now and no metadata changes later, so after
   // this flush a killed sweep leaves a readable file with the rows written so far.
   check(H5Fflush(s.file_.get(), H5F_SCOPE_GLOBAL), "flushing the new store '" + path + "'");
+  publish(temp, path, comm, rank);
+  return s;
+}
+
+void Store::init_handles() {
+  xfer_ = Handle(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate(transfer)");
+  check(H5Pset_dxpl_mpio(xfer_.get(), H5FD_MPIO_INDEPENDENT), "H5Pset_dxpl_mpio");
+  status_type_ = status_type();
+  error_type_ = h5::string_type(schema::kErrorBytes);
+}
+
+Store Store::open(const std::string& path, MPI_Comm comm) {
+  h5::silence_errors();
+  Store s;
+  s.file_ = Handle(H5Fopen(path.c_str(), H5F_ACC_RDWR, mpio_access(comm).get()), "opening store '" + path + "'");
+  s.init_handles();
+  for (const auto& name : schema::datasets()) {
+    s.datasets_[name] = Handle(H5Dopen2(s.file_.get(), name.c_str(), H5P_DEFAULT), "opening dataset " + name);
+  }
+  auto extent = [&](const char* name) {
+    Handle space(H5Dget_space(s.dataset(name)), std::string("dataspace of ") + name);
+    hsize_t dims[2] = {0, 0};
+    check(H5Sget_simple_extent_dims(space.get(), dims, nullptr), "H5Sget_simple_extent_dims");
+    return static_cast<std::int64_t>(dims[0]);
+  };
+  s.num_points_ = extent(schema::kLr);
+  s.num_checkpoints_ = extent(schema::kSeriesStep);
   return s;
 }
 
@@ -159,6 +210,8 @@ void Store::write_row(const char* name, std::int64_t row, hid_t mem_type, const 
 
 void Store::mark_running(std::int64_t point_id) {
   const auto running = static_cast<std::int8_t>(PointStatus::running);
+  const double now = unix_now();
+  write_row(schema::kStartedAt, point_id, H5T_NATIVE_DOUBLE, &now);
   write_row(schema::kStatus, point_id, status_type_.get(), &running);
 }
 
@@ -170,6 +223,8 @@ void Store::write_summary(const PointSummary& s) {
   write_row(schema::kTestAccuracy, id, H5T_NATIVE_DOUBLE, &s.test_accuracy);
   write_row(schema::kSteps, id, H5T_NATIVE_INT64, &s.steps);
   write_row(schema::kWallSeconds, id, H5T_NATIVE_DOUBLE, &s.wall_seconds);
+  const double now = unix_now();
+  write_row(schema::kFinishedAt, id, H5T_NATIVE_DOUBLE, &now);
   std::string error(schema::kErrorBytes, '\0');
   std::memcpy(error.data(), s.error.data(), std::min(s.error.size(), schema::kErrorBytes));
   write_row(schema::kError, id, error_type_.get(), error.data());
@@ -190,7 +245,7 @@ void Store::write_record(const PointRecord& r) {
 }
 
 void Store::finish(const std::string& end_time) {
-  h5::write_string_attribute(file_.get(), schema::kAttrEndTime, end_time);
+  h5::update_string_attribute(file_.get(), schema::kAttrEndTime, end_time);
   check(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flushing the store");
 }
 

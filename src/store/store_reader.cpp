@@ -116,6 +116,8 @@ StoreContents read_store(const std::string& path) {
   const auto test_acc = r.read<double>(schema::kTestAccuracy, H5T_NATIVE_DOUBLE, {n});
   const auto steps = r.read<std::int64_t>(schema::kSteps, H5T_NATIVE_INT64, {n});
   const auto wall = r.read<double>(schema::kWallSeconds, H5T_NATIVE_DOUBLE, {n});
+  out.started_at = r.read<double>(schema::kStartedAt, H5T_NATIVE_DOUBLE, {n});
+  out.finished_at = r.read<double>(schema::kFinishedAt, H5T_NATIVE_DOUBLE, {n});
   out.series_train_loss = r.read<double>(schema::kSeriesTrainLoss, H5T_NATIVE_DOUBLE, {n, k});
   out.series_train_accuracy = r.read<double>(schema::kSeriesTrainAccuracy, H5T_NATIVE_DOUBLE, {n, k});
   for (hsize_t i = 0; i < n; ++i) {

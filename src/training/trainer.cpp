@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "lsweep/common/error.hpp"
+#include "lsweep/common/format.hpp"
 #include "lsweep/training/loss.hpp"
 #include "lsweep/training/model.hpp"
 
@@ -116,9 +117,16 @@ PointRecord Trainer::run() {
   checkpoint(0);
   std::size_t next = 1;
   rec.summary.status = PointStatus::done;
+  const double limit = job_.train.point_time_limit;
   for (std::int64_t s = 1; s <= job_.train.steps; ++s) {
     const double loss = step();
     rec.summary.steps = s;
+    if (limit > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > limit) {
+      rec.summary.status = PointStatus::timed_out;
+      rec.summary.error =
+          "exceeded train.point_time_limit = " + shortest_double(limit) + " s after step " + std::to_string(s);
+      break;
+    }
     if (!std::isfinite(loss)) {
       rec.summary.status = PointStatus::diverged;
       rec.summary.error = "minibatch loss became " + std::to_string(loss) + " at step " + std::to_string(s);

@@ -78,6 +78,13 @@ TEST(JobConfig, ParsesFashionMnistDefaults) {
   EXPECT_EQ(output_dim(job.data), 10);
   EXPECT_EQ(job.train.dtype, DType::float64);
   EXPECT_EQ(job.train.momentum, 0.5);
+  EXPECT_EQ(job.train.point_time_limit, 0.0);
+}
+
+TEST(JobConfig, ParsesAPointTimeLimit) {
+  Sections s;
+  s.train += "point_time_limit = 90.5\n";
+  EXPECT_EQ(parse_job(s.text(), "job.toml").train.point_time_limit, 90.5);
 }
 
 TEST(JobConfig, ExpandsALogRange) {
@@ -282,6 +289,8 @@ TEST(JobConfigRejects, BadTrainFields) {
   EXPECT_REJECTED(s, "train.checkpoints = 0");
   s.train = "loss = \"mse\"\nsteps = 4\nthreads = 0\n";
   EXPECT_REJECTED(s, "train.threads = 0");
+  s.train = "loss = \"mse\"\nsteps = 4\npoint_time_limit = 0\n";
+  EXPECT_REJECTED(s, "train.point_time_limit = 0", "> 0");
   s.train = "loss = \"mse\"\nsteps = 4\ndevice = \"tpu\"\n";
   EXPECT_REJECTED(s, "train.device = \"tpu\"", "\"cpu\", \"cuda\", \"auto\"");
 }

@@ -36,8 +36,21 @@ fi
 
 echo "precious results" > "$tmp/existing.h5"
 cp "$tmp/existing.h5" "$tmp/existing.copy"
-expect 2 'the file exists' "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$good" --store "$tmp/existing.h5"
-cmp -s "$tmp/existing.h5" "$tmp/existing.copy" || { echo "FAILED: existing store was touched"; failures=$((failures + 1)); }
+expect 3 'is not an HDF5 file, so not a lsweep store; refusing to run' "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$good" --store "$tmp/existing.h5"
+cmp -s "$tmp/existing.h5" "$tmp/existing.copy" || { echo "FAILED: a file that is not a store was touched"; failures=$((failures + 1)); }
+
+# A finished store: resuming it runs nothing and changes nothing; another job is refused.
+"$mpiexec" --oversubscribe -n 2 "$lsweep" --log-level error run "$good" --store "$tmp/done.h5" > /dev/null
+cp "$tmp/done.h5" "$tmp/done.copy"
+"$mpiexec" --oversubscribe -n 2 "$lsweep" run "$good" --store "$tmp/done.h5" > "$tmp/out" 2>&1
+grep -q 'nothing to run: all 8 points' "$tmp/out" || { echo "FAILED: resume of a finished store"; cat "$tmp/out"; failures=$((failures + 1)); }
+sed 's/^steps = 200/steps = 300/; s/^width = \[8, 16\]/width = [8, 32]/' "$good" > "$tmp/other.toml"
+expect 2 'was made by a different job' "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$tmp/other.toml" --store "$tmp/done.h5"
+grep -q 'grid.width: store has \[8, 16\], job has \[8, 32\]' "$tmp/err" || { echo "FAILED: width difference not named"; failures=$((failures + 1)); }
+grep -q 'train.steps: store has 200, job has 300' "$tmp/err" || { echo "FAILED: steps difference not named"; failures=$((failures + 1)); }
+cmp -s "$tmp/done.h5" "$tmp/done.copy" || { echo "FAILED: a refused or empty resume touched the store"; failures=$((failures + 1)); }
+/usr/bin/python3 -c 'import h5py, sys; h5py.File(sys.argv[1], "w").attrs["format"] = "other"' "$tmp/other.h5"
+expect 3 "not a lsweep store" "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$good" --store "$tmp/other.h5"
 
 expect 2 'grid.lr\[1\] = -1' "$lsweep" validate "$tmp/neg_lr.toml"
 "$lsweep" validate "$good" > "$tmp/valid.txt" || { echo "FAILED: validate on a good job"; failures=$((failures + 1)); }

@@ -228,8 +228,8 @@ TEST(ReadStore, ExplainsAnHdf5FileThatIsNotAStore) {
 }
 
 TEST(Schema, EstimatesTheStoreSize) {
-  // 12 points x (grid 32 + status 1 + error 512 + results 48 + 2 series x 8 x 4) + steps + job + metadata
-  EXPECT_EQ(schema::estimate_bytes(12, 4, 100), 24 * 1024 + 100 + 32 + 12 * (32 + 1 + 512 + 48 + 64));
+  // 12 points x (grid 32 + status 1 + error 512 + results 64 + 2 series x 8 x 4) + steps + job + metadata
+  EXPECT_EQ(schema::estimate_bytes(12, 4, 100), 24 * 1024 + 100 + 32 + 12 * (32 + 1 + 512 + 64 + 64));
 }
 
 }  // namespace

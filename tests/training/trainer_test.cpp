@@ -171,6 +171,17 @@ TEST(Trainer, StopsADivergingRunAndSaysWhere) {
   EXPECT_TRUE(std::isnan(r.train_loss.back()));  // the last checkpoint was never reached
 }
 
+TEST(Trainer, StopsAPointThatExceedsItsTimeLimit) {
+  auto job = gaussian_job(config::LossKind::mse, config::DType::float32, 1000000);
+  job.train.point_time_limit = 1e-9;  // any step exceeds it
+  const Dataset data = data_for(job);
+  const PointRecord r = Trainer(job, {0, 0.01, 8, 4, 0}, data, torch::kCPU).run();
+  EXPECT_EQ(r.summary.status, PointStatus::timed_out);
+  EXPECT_EQ(r.summary.steps, 1);
+  EXPECT_EQ(r.summary.error, "exceeded train.point_time_limit = 1e-09 s after step 1");
+  EXPECT_FALSE(std::isnan(r.summary.final_train_loss));  // still evaluated where it stopped
+}
+
 TEST(Trainer, TrainsInFloat64WhenAsked) {
   const auto job = gaussian_job(config::LossKind::cross_entropy, config::DType::float64, 3);
   const Dataset data = data_for(job);

@@ -51,6 +51,7 @@ struct TrainConfig {
   std::int64_t checkpoints = 20;  ///< log-spaced evaluation steps in [1, steps]
   std::int64_t threads = 1;       ///< LibTorch and OpenBLAS threads per worker
   DeviceKind device = DeviceKind::cpu;
+  double point_time_limit = 0.0;  ///< wall seconds a point may train; 0: no limit
 };
 
 struct JobConfig {

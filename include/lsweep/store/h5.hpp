@@ -50,7 +50,11 @@ bool exists(hid_t file, const std::string& path);
 
 /// Writes / reads a scalar fixed-length string attribute on `object`.
 /// Writing is collective in parallel HDF5: every rank calls it with the same value.
-void write_string_attribute(hid_t object, const std::string& name, const std::string& value);
+/// `min_size` reserves room, so that update_string_attribute can later write a longer value in place.
+void write_string_attribute(hid_t object, const std::string& name, const std::string& value, std::size_t min_size = 0);
+/// Overwrites an existing fixed-length string attribute in place (no new
+/// metadata); throws StorageError if `value` is longer than its size. Collective in parallel HDF5.
+void update_string_attribute(hid_t object, const std::string& name, const std::string& value);
 std::string read_string_attribute(hid_t object, const std::string& name);
 void write_int_attribute(hid_t object, const std::string& name, long long value);
 long long read_int_attribute(hid_t object, const std::string& name);

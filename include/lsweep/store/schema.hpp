@@ -30,11 +30,35 @@ inline constexpr const char* kTrainAccuracy = "/results/train_accuracy";
 inline constexpr const char* kTestAccuracy = "/results/test_accuracy";
 inline constexpr const char* kSteps = "/results/steps";  ///< int64, -1 until written
 inline constexpr const char* kWallSeconds = "/results/wall_seconds";
+inline constexpr const char* kStartedAt = "/results/started_at";    ///< unix seconds when a worker took the point
+inline constexpr const char* kFinishedAt = "/results/finished_at";  ///< unix seconds when its row was written
 
 // Time series at checkpoint steps: /series/step [K], the others [N, K].
 inline constexpr const char* kSeriesStep = "/series/step";
 inline constexpr const char* kSeriesTrainLoss = "/series/train_loss";
 inline constexpr const char* kSeriesTrainAccuracy = "/series/train_accuracy";
+
+/// Every dataset, for opening an existing store.
+inline const std::vector<std::string>& datasets() {
+  static const std::vector<std::string> d{kLr,
+                                          kBatch,
+                                          kWidth,
+                                          kSeed,
+                                          kStatus,
+                                          kError,
+                                          kFinalTrainLoss,
+                                          kFinalTestLoss,
+                                          kTrainAccuracy,
+                                          kTestAccuracy,
+                                          kSteps,
+                                          kWallSeconds,
+                                          kStartedAt,
+                                          kFinishedAt,
+                                          kSeriesStep,
+                                          kSeriesTrainLoss,
+                                          kSeriesTrainAccuracy};
+  return d;
+}
 
 inline const std::vector<std::string>& groups() {
   static const std::vector<std::string> g{"/grid", "/points", "/results", "/series"};
@@ -54,7 +78,10 @@ inline constexpr const char* kAttrHdf5Version = "hdf5_version";
 inline constexpr const char* kAttrHosts = "hosts";
 inline constexpr const char* kAttrNumRanks = "num_ranks";  ///< int64
 inline constexpr const char* kAttrStartTime = "start_time";
-inline constexpr const char* kAttrEndTime = "end_time";  ///< written when the sweep ends
+inline constexpr const char* kAttrEndTime = "end_time";  ///< "" until the sweep ends (pre-created, fixed size)
+inline constexpr std::size_t kTimeBytes = 20;            ///< "2026-11-23T22:00:00Z"
+/// The store's name + this suffix until its structure is on disk.
+inline constexpr const char* kCreatingSuffix = ".creating";
 
 /// Bytes of raw data a store of `points` rows and `checkpoints` series entries
 /// takes, plus HDF5 metadata (an estimate within a few KiB).

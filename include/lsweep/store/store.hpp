@@ -30,12 +30,19 @@ struct Provenance {
 class Store {
  public:
   /// Creates a new store at `path`; refuses (StorageError) if the path exists.
-  /// Collective over `comm`. Rank 0 of `comm` writes the grid coordinates and
+  /// Collective over `comm`. The file is built as `path` + ".creating" and
+  /// takes its name only once its whole structure is on disk, so `path` is
+  /// never a half-made store. Rank 0 of `comm` writes the grid coordinates and
   /// the checkpoint steps. Returns with the file's structure flushed to disk:
   /// from then on only raw rows are written, so the file stays readable even
   /// if every rank is killed.
   static Store create(const std::string& path, MPI_Comm comm, const config::JobConfig& job,
                       const std::vector<config::GridPoint>& points, const Provenance& provenance);
+
+  /// Opens an existing store for writing (to resume a sweep). Collective.
+  /// The caller checks first, serially, that it is a store of the same job
+  /// (read_store and config::job_differences).
+  static Store open(const std::string& path, MPI_Comm comm);
 
   /// Sets the point's status to running. Independent.
   void mark_running(std::int64_t point_id);
@@ -54,6 +61,7 @@ class Store {
 
  private:
   Store() = default;
+  void init_handles();
   void write_row(const char* name, std::int64_t row, hid_t mem_type, const void* data, std::int64_t cols = 1);
   hid_t dataset(const char* name) const;
 
@@ -78,6 +86,7 @@ struct StoreContents {
   std::vector<std::int64_t> checkpoint_steps;
   std::vector<double> series_train_loss;          ///< [N * K], row-major
   std::vector<double> series_train_accuracy;      ///< [N * K], row-major
+  std::vector<double> started_at, finished_at;    ///< [N] unix seconds, NaN if not yet
   std::map<std::string, std::string> attributes;  ///< the string attributes
   long long num_ranks = 0;
 };

@@ -51,7 +51,8 @@ class Trainer {
   /// Mean loss and accuracy over a whole set, in chunks, without gradients.
   Evaluation evaluate(const torch::Tensor& x, const torch::Tensor& y);
   /// Trains the step budget; evaluates the training set at every checkpoint.
-  /// Stops early, as diverged, at the first non-finite minibatch loss.
+  /// Stops early, as diverged, at the first non-finite minibatch loss, and as
+  /// timed_out once train.point_time_limit seconds have passed.
   PointRecord run();
 
   /// The network being trained (for probes and tests).

@@ -1,0 +1,27 @@
+#pragma once
+// Deciding, before any collective step, whether `lsweep run` creates a new
+// store or resumes an existing one, and which points are left to run.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lsweep/config/job_config.hpp"
+
+namespace lsweep::cli {
+
+struct StorePlan {
+  int exit_code = 0;  ///< non-zero: refuse with `error`, nothing touched
+  std::string error;
+  bool resume = false;             ///< open the existing store instead of creating one
+  std::vector<std::int64_t> todo;  ///< point ids to run (pending or running in the store)
+  std::int64_t finished = 0;       ///< points the store already holds as finished
+};
+
+/// Serial (rank 0 only). A new store needs a writable folder; a leftover
+/// "PATH.creating" from a run killed while creating is removed. An existing
+/// path must be a lsweep store made by the same job (config::job_differences);
+/// its pending and running points are left to run.
+StorePlan plan_store(const std::string& path, const config::JobConfig& job);
+
+}  // namespace lsweep::cli

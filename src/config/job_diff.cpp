@@ -1,0 +1,73 @@
+#include "lsweep/config/job_diff.hpp"
+
+#include <sstream>
+
+#include "lsweep/common/format.hpp"
+
+namespace lsweep::config {
+namespace {
+
+std::string text(double v) { return shortest_double(v); }
+std::string text(std::int64_t v) { return std::to_string(v); }
+std::string text(bool v) { return v ? "true" : "false"; }
+template <typename E, typename = decltype(to_string(E{}))>
+std::string text(E v) {
+  return std::string("\"") + to_string(v) + "\"";
+}
+template <typename T>
+std::string text(const std::vector<T>& values) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + text(values[i]);
+  return out + "]";
+}
+std::string batches(const std::vector<std::int64_t>& values) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    out += (i ? ", " : "") + (values[i] == kFullBatch ? std::string("\"full\"") : std::to_string(values[i]));
+  }
+  return out + "]";
+}
+
+class Differences {
+ public:
+  template <typename T>
+  void compare(const char* field, const T& stored, const T& current) {
+    if (!(stored == current))
+      lines_.push_back(std::string(field) + ": store has " + text(stored) + ", job has " + text(current));
+  }
+  void compare_text(const char* field, const std::string& stored, const std::string& current) {
+    if (stored != current) lines_.push_back(std::string(field) + ": store has " + stored + ", job has " + current);
+  }
+  std::vector<std::string> lines() && { return std::move(lines_); }
+
+ private:
+  std::vector<std::string> lines_;
+};
+
+}  // namespace
+
+std::vector<std::string> job_differences(const JobConfig& s, const JobConfig& c) {
+  Differences d;
+  d.compare("grid.lr", s.grid.lr, c.grid.lr);
+  d.compare_text("grid.batch", batches(s.grid.batch), batches(c.grid.batch));
+  d.compare("grid.width", s.grid.width, c.grid.width);
+  d.compare("grid.seed", s.grid.seed, c.grid.seed);
+  d.compare("data.kind", s.data.kind, c.data.kind);
+  d.compare("data.train_size", s.data.train_size, c.data.train_size);
+  d.compare("data.test_size", s.data.test_size, c.data.test_size);
+  d.compare("data.binary", s.data.binary, c.data.binary);
+  d.compare("data.pca", s.data.pca, c.data.pca);
+  d.compare("data.normalize", s.data.normalize, c.data.normalize);
+  d.compare("data.dim", s.data.dim, c.data.dim);
+  d.compare("data.seed", s.data.seed, c.data.seed);
+  d.compare("model.depth", s.model.depth, c.model.depth);
+  d.compare("model.init", s.model.init, c.model.init);
+  d.compare("train.loss", s.train.loss, c.train.loss);
+  d.compare("train.momentum", s.train.momentum, c.train.momentum);
+  d.compare("train.steps", s.train.steps, c.train.steps);
+  d.compare("train.dtype", s.train.dtype, c.train.dtype);
+  d.compare("train.checkpoints", s.train.checkpoints, c.train.checkpoints);
+  return std::move(d).lines();
+}
+
+}  // namespace lsweep::config

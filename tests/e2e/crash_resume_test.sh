@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Crash safety: SIGKILL every rank at 20 or more random moments of a sweep,
+# resume each time, and check that (1) every resume opens the store, (2) no
+# point finished before a kill is ever started again, and (3) the final store
+# is bit-identical to an uninterrupted run's.
+set -euo pipefail
+lsweep=$1 here=$2 mpiexec=$3
+py=/usr/bin/python3
+tmp=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill -9 -- "-$pid" 2> /dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+job=$here/crash_job.toml
+RANDOM=${LSWEEP_CRASH_SEED:-20261123}
+echo "crash_resume_test.sh: random seed ${LSWEEP_CRASH_SEED:-20261123}"
+
+"$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$job" --store "$tmp/reference.h5"
+
+store=$tmp/crashed.h5
+kills=0 attempts=0
+while :; do
+  attempts=$((attempts + 1))
+  [ "$attempts" -le 200 ] || { echo "FAILED: the sweep never finished"; exit 1; }
+  # A new session, so that the whole run (mpiexec and every rank) is one process group.
+  setsid "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$job" --store "$store" > "$tmp/run.log" 2>&1 &
+  pid=$!
+  if [ "$kills" -lt 20 ]; then
+    # A random moment in [0.1, 2.0) s: start-up, creation, training or closing.
+    ms=$((100 + RANDOM % 1900))
+    sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+    if kill -9 -- "-$pid" 2> /dev/null; then
+      wait "$pid" 2> /dev/null || true
+      pid=""
+      kills=$((kills + 1))
+      if [ -e "$store" ]; then
+        "$lsweep" report --csv "$store" > /dev/null || { echo "FAILED: store unreadable after kill $kills"; exit 1; }
+        "$py" "$here/finished_rows.py" "$store" >> "$tmp/finished_before_kills.txt"
+      fi
+      continue
+    fi
+  fi
+  if wait "$pid"; then pid=""; break; fi
+  echo "FAILED: a run exited non-zero:"; cat "$tmp/run.log"; exit 1
+done
+echo "crash_resume_test.sh: $kills kills, $attempts runs"
+[ "$kills" -ge 20 ] || { echo "FAILED: only $kills kills"; exit 1; }
+
+"$py" "$here/finished_rows.py" "$store" > "$tmp/finished_final.txt"
+sort -u "$tmp/finished_before_kills.txt" > "$tmp/before.txt"
+missing=$(comm -23 "$tmp/before.txt" <(sort -u "$tmp/finished_final.txt") | wc -l)
+[ "$missing" -eq 0 ] || { echo "FAILED: $missing finished point(s) were run again"; exit 1; }
+[ "$(wc -l < "$tmp/finished_final.txt")" -eq 40 ] || { echo "FAILED: not all 40 points finished"; exit 1; }
+"$py" "$here/compare_stores.py" "$tmp/reference.h5" "$store"
+[ ! -e "$store.creating" ] || { echo "FAILED: a .creating file was left"; exit 1; }
+echo "crash_resume_test.sh: all checks passed"
