@@ -24,7 +24,17 @@ int main(int argc, char** argv) {
   validate->add_option("JOB", job_path, "job file (TOML)")->required();
   auto* run = app.add_subcommand("run", "Run a sweep (under mpirun: rank 0 is the master, the others train)");
   run->add_option("JOB", job_path, "job file (TOML)")->required();
-  run->add_option("--store", store_path, "HDF5 file to create for the results (must not exist)")->required();
+  run->add_option("--store", store_path,
+                  "HDF5 file for the results: created if missing; an existing store of the same job is resumed")
+      ->required();
+  double progress_seconds = 60;
+  run->add_option("--progress-seconds", progress_seconds, "seconds between progress lines in the log")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
+  auto* status = app.add_subcommand("status", "Print a store's progress (also while a sweep writes it)");
+  status->add_option("STORE", store_path, "store written by lsweep run")->required();
+  bool left_only = false;
+  status->add_flag("--left", left_only, "print only the number of points left to run (for job scripts)");
   auto* report = app.add_subcommand("report", "Print a table of a store's points");
   report->add_option("STORE", store_path, "store written by lsweep run")->required();
   report->add_flag("--csv", csv, "write CSV to stdout instead of a table");
@@ -37,7 +47,8 @@ int main(int argc, char** argv) {
   try {
     log::set_level(log::parse_level(log_level));
     if (*validate) return cli::validate_command(job_path);
-    if (*run) return cli::run_command(job_path, store_path);
+    if (*run) return cli::run_command(job_path, store_path, progress_seconds);
+    if (*status) return cli::status_command(store_path, left_only);
     if (*report) return cli::report_command(store_path, csv);
   } catch (const ConfigError& e) {
     std::cerr << "lsweep: error: " << e.what() << "\n";

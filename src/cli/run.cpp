@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <iostream>
 #include <optional>
 #include <set>
@@ -19,6 +20,8 @@
 #include "lsweep/scheduler/worker.hpp"
 #include "lsweep/store/store.hpp"
 #include "lsweep/training/trainer.hpp"
+#include "progress.hpp"
+#include "signals.hpp"
 #include "store_plan.hpp"
 
 namespace lsweep::cli {
@@ -110,58 +113,85 @@ store::Provenance provenance(MPI_Comm comm, int size) {
 }
 
 // A worker's point runner: trains, then writes the point's rows itself.
+// After a drain signal it interrupts the point it trains and starts no other:
+// those are stored as pending, to run again on resume.
 class TrainingRunner : public scheduler::PointRunner {
  public:
   TrainingRunner(const config::JobConfig& job, store::Store& store, torch::Device device)
       : job_(job), store_(store), device_(device) {}
 
   PointSummary run(const config::GridPoint& point) override {
+    if (drain_requested()) return interrupted(point);
     store_.mark_running(point.id);
     if (!data_) {
       const auto dtype = job_.train.dtype == config::DType::float64 ? torch::kFloat64 : torch::kFloat32;
       data_ = training::load_dataset(job_.data, dtype);
     }
     training::Trainer trainer(job_, point, *data_, device_);
-    const PointRecord record = trainer.run();
-    store_.write_record(record);
+    const PointRecord record = trainer.run(&drain_requested());
+    if (record.summary.status == PointStatus::pending) {
+      store_.write_summary(record.summary);
+    } else {
+      store_.write_record(record);
+    }
     return record.summary;
   }
 
   void record_failure(const PointSummary& failed) override { store_.write_summary(failed); }
 
  private:
+  static PointSummary interrupted(const config::GridPoint& point) {
+    PointSummary s;
+    s.point_id = point.id;
+    s.status = PointStatus::pending;
+    s.error = "not started: the sweep was draining";
+    return s;
+  }
+
   const config::JobConfig& job_;
   store::Store& store_;
   torch::Device device_;
   std::optional<training::Dataset> data_;
 };
 
+// The master's log: a line per finished point, and the progress line at a
+// steady interval (suits a log file as well as a terminal).
 class Progress {
  public:
-  Progress(const std::vector<config::GridPoint>& points, std::size_t to_run) : points_(points), to_run_(to_run) {}
-  void operator()(const PointSummary& s) {
-    ++counts_[static_cast<int>(s.status)];
-    ++finished_;
+  Progress(const std::vector<config::GridPoint>& points, const StatusCounts& counts)
+      : points_(points), counts_(counts), start_(std::chrono::steady_clock::now()) {
+    // Points the store holds as running were cut off: they run again.
+    counts_[static_cast<int>(PointStatus::pending)] += counts_[static_cast<int>(PointStatus::running)];
+    counts_[static_cast<int>(PointStatus::running)] = 0;
+  }
+
+  void on_dispatch() {
+    --counts_[static_cast<int>(PointStatus::pending)];
+    ++counts_[static_cast<int>(PointStatus::running)];
+  }
+
+  void on_result(const PointSummary& s) {
     const auto& p = points_[static_cast<std::size_t>(s.point_id)];
     log::info("point ", s.point_id, " (lr ", p.lr, ", batch ", p.batch, ", width ", p.width, ", seed ", p.seed,
               "): ", to_string(s.status), ", train loss ", s.final_train_loss, ", test accuracy ", s.test_accuracy,
-              ", ", s.wall_seconds, " s", s.error.empty() ? "" : " [" + s.error + "]", "; ", finished_, "/", to_run_,
-              " of this run finished");
+              ", ", s.wall_seconds, " s", s.error.empty() ? "" : " [" + s.error + "]");
+    --counts_[static_cast<int>(PointStatus::running)];
+    ++counts_[static_cast<int>(s.status)];
+    if (s.status != PointStatus::pending) ++finished_;
   }
-  std::string summary() const {
-    std::string out;
-    for (int i = 0; i < kPointStatusCount; ++i) {
-      if (counts_[i] > 0)
-        out += (out.empty() ? "" : ", ") + std::to_string(counts_[i]) + " " + to_string(static_cast<PointStatus>(i));
-    }
-    return out;
+
+  void log_line() const {
+    const double hours = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() / 3600;
+    log::info("progress: ", progress_line(counts_, static_cast<double>(finished_) / hours));
   }
+
+  std::int64_t left() const { return counts_[static_cast<int>(PointStatus::pending)]; }
 
  private:
   const std::vector<config::GridPoint>& points_;
-  std::size_t to_run_;
-  int counts_[kPointStatusCount] = {};
-  std::size_t finished_ = 0;
+  StatusCounts counts_;
+  std::chrono::steady_clock::time_point start_;
+  std::int64_t finished_ = 0;
 };
 
 // Every rank may find its own problem (a worker without a GPU); all learn
@@ -173,33 +203,44 @@ bool any_rank_error(const std::string& error, MPI_Comm comm, int rank) {
   return any != 0;
 }
 
-// Runs the master or the worker loop. Any exception here aborts every rank at
-// once: unwinding would reach the store's collective close while other ranks
-// wait in the scheduler, and hang.
-void run_role(const config::JobConfig& job, const std::vector<config::GridPoint>& points,
-              const std::vector<config::GridPoint>& todo, store::Store& store, MPI_Comm comm, int rank,
-              const std::optional<torch::Device>& device) {
+// Runs the master or the worker loop; returns (on rank 0) the points left.
+// Any exception here aborts every rank at once: unwinding would reach the
+// store's collective close while other ranks wait in the scheduler, and hang.
+std::int64_t run_role(const config::JobConfig& job, const std::vector<config::GridPoint>& points, const StorePlan& plan,
+                      store::Store& store, MPI_Comm comm, int rank, const std::optional<torch::Device>& device,
+                      double progress_seconds) {
   try {
     scheduler::MpiTransport transport(comm);
-    if (rank == 0) {
-      Progress progress(points, todo.size());
-      const auto store_lost_point = [&](const PointSummary& s) { store.write_summary(s); };
-      scheduler::run_master(transport, todo, std::ref(progress), store_lost_point);
-      log::info("sweep finished: ", progress.summary());
-    } else {
+    if (rank != 0) {
       training::set_compute_threads(static_cast<int>(job.train.threads));
       training::tune_allocator();
       TrainingRunner runner(job, store, *device);
       scheduler::run_worker(transport, runner);
+      return 0;
     }
+    std::vector<config::GridPoint> todo;
+    for (auto id : plan.todo) todo.push_back(points[static_cast<std::size_t>(id)]);
+    Progress progress(points, plan.counts);
+    scheduler::MasterOptions options;
+    options.on_dispatch = [&](const config::GridPoint&) { progress.on_dispatch(); };
+    options.on_result = [&](const PointSummary& s) { progress.on_result(s); };
+    options.on_unrecorded = [&](const PointSummary& s) { store.write_summary(s); };
+    options.on_tick = [&] { progress.log_line(); };
+    options.tick = std::chrono::milliseconds(static_cast<std::int64_t>(progress_seconds * 1000));
+    options.draining = [] { return drain_requested().load(); };
+    scheduler::run_master(transport, todo, options);
+    progress.log_line();
+    if (drain_requested()) log::warn("drained on a signal: ", progress.left(), " point(s) left for a resume");
+    return progress.left();
   } catch (const std::exception& e) {
     log::error("aborting the sweep: ", e.what());
     MPI_Abort(comm, kFailure);
   }
+  return 0;
 }
 
 int sweep(const config::JobConfig& job, const std::string& store_path, const StorePlan& plan, MPI_Comm comm, int rank,
-          int size) {
+          int size, double progress_seconds) {
   std::optional<torch::Device> device;
   std::string device_error;
   const int local_rank = node_local_rank(comm);  // collective: every rank calls it
@@ -215,25 +256,28 @@ int sweep(const config::JobConfig& job, const std::string& store_path, const Sto
   const store::Provenance prov = provenance(comm, size);
   store::Store store =
       plan.resume ? store::Store::open(store_path, comm) : store::Store::create(store_path, comm, job, points, prov);
-  std::vector<config::GridPoint> todo;
-  for (auto id : plan.todo) todo.push_back(points[static_cast<std::size_t>(id)]);
   if (rank == 0) {
-    log::info("sweep '", job.name, "': ", plan.resume ? "resuming, " : "", todo.size(), " of ", points.size(),
+    log::info("sweep '", job.name, "': ", plan.resume ? "resuming, " : "", plan.todo.size(), " of ", points.size(),
               " points to run on ", size - 1, " worker(s); store ", store_path);
   }
-  run_role(job, points, todo, store, comm, rank, device);
+  long long left = run_role(job, points, plan, store, comm, rank, device, progress_seconds);
+  check_mpi(MPI_Bcast(&left, 1, MPI_LONG_LONG, 0, comm), "MPI_Bcast");
   std::string end = utc_now();
   bcast_string(end, comm);
   store.finish(end);
   store.close();
-  if (rank == 0) std::cout << "results: " << store_path << "\nreport:  lsweep report " << store_path << "\n";
-  return kOk;
+  if (rank == 0) {
+    std::cout << "results: " << store_path << "\nreport:  lsweep report " << store_path << "\n";
+    if (left > 0) std::cout << left << " point(s) left: run the same command again to resume\n";
+  }
+  return left > 0 ? kInterrupted : kOk;
 }
 
 }  // namespace
 
-int run_command(const std::string& job_path, const std::string& store_path) {
+int run_command(const std::string& job_path, const std::string& store_path, double progress_seconds) {
   MpiSession mpi;
+  install_drain_handlers();
   const MPI_Comm comm = MPI_COMM_WORLD;
   log::set_rank(mpi.rank());
   std::string text, read_error;
@@ -273,7 +317,7 @@ int run_command(const std::string& job_path, const std::string& store_path) {
     return kOk;
   }
   try {
-    return sweep(*job, store_path, plan, comm, mpi.rank(), mpi.size());
+    return sweep(*job, store_path, plan, comm, mpi.rank(), mpi.size(), progress_seconds);
   } catch (const std::exception& e) {
     // A collective step can no longer complete on every rank: abort them all.
     log::error("aborting the sweep: ", e.what());

@@ -41,6 +41,7 @@ StorePlan plan_new(const std::string& path, const config::JobConfig& job) {
   }
   StorePlan plan;
   for (const auto& p : config::expand_grid(job)) plan.todo.push_back(p.id);
+  plan.counts[static_cast<int>(PointStatus::pending)] = static_cast<std::int64_t>(plan.todo.size());
   return plan;
 }
 
@@ -69,6 +70,7 @@ StorePlan plan_resume(const std::string& path, const config::JobConfig& job) {
   plan.resume = true;
   for (const auto& row : contents.points) {
     const auto s = row.summary.status;
+    ++plan.counts[static_cast<int>(s)];
     if (s == PointStatus::pending || s == PointStatus::running) {
       plan.todo.push_back(row.point.id);
     } else {

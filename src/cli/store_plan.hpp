@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lsweep/config/job_config.hpp"
+#include "progress.hpp"
 
 namespace lsweep::cli {
 
@@ -16,6 +17,7 @@ struct StorePlan {
   bool resume = false;             ///< open the existing store instead of creating one
   std::vector<std::int64_t> todo;  ///< point ids to run (pending or running in the store)
   std::int64_t finished = 0;       ///< points the store already holds as finished
+  StatusCounts counts{};           ///< the store's points by status (rank 0 only: not broadcast)
 };
 
 /// Serial (rank 0 only). A new store needs a writable folder; a leftover

@@ -21,13 +21,18 @@ void LocalHub::post(int source, int dest, const Message& message) {
   box.ready.notify_one();
 }
 
-Envelope LocalHub::take(int dest) {
+std::optional<Envelope> LocalHub::take(int dest, std::optional<std::chrono::milliseconds> timeout) {
   Box& box = *boxes_[static_cast<std::size_t>(dest)];
   std::unique_lock<std::mutex> lock(box.mutex);
-  box.ready.wait(lock, [&] { return !box.queue.empty(); });
+  const auto has_mail = [&] { return !box.queue.empty(); };
+  if (!timeout) {
+    box.ready.wait(lock, has_mail);
+  } else if (!box.ready.wait_for(lock, *timeout, has_mail)) {
+    return std::nullopt;
+  }
   auto [source, bytes] = std::move(box.queue.front());
   box.queue.pop_front();
-  return {source, decode(bytes)};
+  return Envelope{source, decode(bytes)};
 }
 
 }  // namespace lsweep::scheduler

@@ -1,5 +1,6 @@
 #include "lsweep/scheduler/master.hpp"
 
+#include <algorithm>
 #include <map>
 #include <unordered_map>
 
@@ -11,23 +12,27 @@ namespace {
 
 class Master {
  public:
-  Master(Transport& transport, const std::vector<config::GridPoint>& points, const ResultCallback& on_result,
-         const ResultCallback& on_unrecorded)
-      : transport_(transport),
-        points_(points),
-        on_result_(on_result),
-        on_unrecorded_(on_unrecorded),
-        active_(transport.size() - 1) {
+  Master(Transport& transport, const std::vector<config::GridPoint>& points, const MasterOptions& options)
+      : transport_(transport), points_(points), options_(options), active_(transport.size() - 1) {
     for (std::size_t i = 0; i < points.size(); ++i) index_of_[points[i].id] = i;
     summaries_.resize(points.size());
   }
 
   std::vector<PointSummary> run() {
-    while (active_ > 0) handle(transport_.receive_any());
-    for (std::size_t i = 0; i < points_.size(); ++i) {
-      if (summaries_[i].point_id < 0) {
-        throw SchedulerError("point " + std::to_string(points_[i].id) + " was never reported by a worker");
+    auto next_tick = std::chrono::steady_clock::now() + options_.tick;
+    while (active_ > 0) {
+      const auto wait =
+          std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - std::chrono::steady_clock::now());
+      if (auto env = transport_.receive_any_for(std::max(wait, std::chrono::milliseconds(0)))) handle(*env);
+      if (std::chrono::steady_clock::now() >= next_tick) {
+        if (options_.on_tick) options_.on_tick();
+        next_tick = std::chrono::steady_clock::now() + options_.tick;
       }
+    }
+    for (std::size_t i = 0; i < points_.size(); ++i) {
+      if (summaries_[i].point_id >= 0) continue;
+      if (i < next_) throw SchedulerError("point " + std::to_string(points_[i].id) + " was never reported by a worker");
+      summaries_[i].point_id = points_[i].id;  // never handed out: still pending
     }
     return std::move(summaries_);
   }
@@ -50,8 +55,10 @@ class Master {
   }
 
   void dispatch(int worker) {
-    if (next_ < points_.size()) {
+    const bool draining = options_.draining && options_.draining();
+    if (next_ < points_.size() && !draining) {
       Task task{{points_[next_++]}};
+      if (options_.on_dispatch) options_.on_dispatch(task.points.front());
       in_flight_[worker] = task;
       transport_.send(worker, make_task(std::move(task)));
     } else {
@@ -99,18 +106,17 @@ class Master {
 
   void record(const PointSummary& s) {
     summaries_[index_of(s.point_id)] = s;
-    if (on_result_) on_result_(s);
+    if (options_.on_result) options_.on_result(s);
   }
 
   void record_unrecorded(const PointSummary& s) {
-    if (on_unrecorded_) on_unrecorded_(s);
+    if (options_.on_unrecorded) options_.on_unrecorded(s);
     record(s);
   }
 
   Transport& transport_;
   const std::vector<config::GridPoint>& points_;
-  const ResultCallback& on_result_;
-  const ResultCallback& on_unrecorded_;
+  const MasterOptions& options_;
   int active_;
   std::size_t next_ = 0;
   std::map<int, Task> in_flight_;
@@ -121,12 +127,12 @@ class Master {
 }  // namespace
 
 std::vector<PointSummary> run_master(Transport& transport, const std::vector<config::GridPoint>& points,
-                                     const ResultCallback& on_result, const ResultCallback& on_unrecorded) {
+                                     const MasterOptions& options) {
   if (transport.size() < 2) {
     throw SchedulerError("the sweep has " + std::to_string(transport.size()) +
                          " rank(s): rank 0 is the master, so at least 2 are needed (mpirun -np 2 or more)");
   }
-  return Master(transport, points, on_result, on_unrecorded).run();
+  return Master(transport, points, options).run();
 }
 
 }  // namespace lsweep::scheduler

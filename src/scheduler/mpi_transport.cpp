@@ -29,13 +29,15 @@ void MpiTransport::send(int dest, const Message& message) {
   check_mpi(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, kTag, comm_), "MPI_Send");
 }
 
-Envelope MpiTransport::receive_any() {
+std::optional<Envelope> MpiTransport::receive_any_for(std::optional<std::chrono::milliseconds> timeout) {
   MPI_Status status;
   int flag = 0;
   auto pause = std::chrono::microseconds(1);
+  const auto deadline = std::chrono::steady_clock::now() + timeout.value_or(std::chrono::milliseconds(0));
   for (;;) {
     check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, kTag, comm_, &flag, &status), "MPI_Iprobe");
     if (flag) break;
+    if (timeout && std::chrono::steady_clock::now() >= deadline) return std::nullopt;
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, max_idle_sleep_);
   }
@@ -43,7 +45,7 @@ Envelope MpiTransport::receive_any() {
   check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
   std::string bytes(static_cast<std::size_t>(count), '\0');
   check_mpi(MPI_Recv(bytes.data(), count, MPI_BYTE, status.MPI_SOURCE, kTag, comm_, MPI_STATUS_IGNORE), "MPI_Recv");
-  return {status.MPI_SOURCE, decode(bytes)};
+  return Envelope{status.MPI_SOURCE, decode(bytes)};
 }
 
 }  // namespace lsweep::scheduler

@@ -102,7 +102,7 @@ Evaluation Trainer::evaluate(const torch::Tensor& x, const torch::Tensor& y) {
   return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n)};
 }
 
-PointRecord Trainer::run() {
+PointRecord Trainer::run(const std::atomic<bool>* interrupt) {
   const auto start = std::chrono::steady_clock::now();
   const auto schedule = config::checkpoint_steps(job_.train.steps, job_.train.checkpoints);
   PointRecord rec;
@@ -121,6 +121,11 @@ PointRecord Trainer::run() {
   for (std::int64_t s = 1; s <= job_.train.steps; ++s) {
     const double loss = step();
     rec.summary.steps = s;
+    if (interrupt && interrupt->load(std::memory_order_relaxed)) {
+      rec.summary.status = PointStatus::pending;
+      rec.summary.error = "interrupted by a drain signal after step " + std::to_string(s) + "; runs again on resume";
+      break;
+    }
     if (limit > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > limit) {
       rec.summary.status = PointStatus::timed_out;
       rec.summary.error =

@@ -67,9 +67,10 @@ Sweep run_sweep(int workers, const std::vector<config::GridPoint>& points,
     });
   }
   LocalTransport master(hub, 0);
-  sweep.summaries = run_master(
-      master, points, [&](const PointSummary& s) { sweep.callbacks.push_back(s); },
-      [&](const PointSummary& s) { sweep.unrecorded.push_back(s); });
+  MasterOptions options;
+  options.on_result = [&](const PointSummary& s) { sweep.callbacks.push_back(s); };
+  options.on_unrecorded = [&](const PointSummary& s) { sweep.unrecorded.push_back(s); };
+  sweep.summaries = run_master(master, points, options);
   for (auto& t : threads) t.join();
   return sweep;
 }
@@ -155,6 +156,53 @@ TEST(MasterWorker, AWorkerThatCannotRecordStopsAndOthersFinish) {
   }
   EXPECT_LE(s.runners[0].ran.size(), 1u);
   EXPECT_EQ(s.summaries.size(), 10u);
+}
+
+TEST(MasterWorker, ADrainHandsOutNoMorePointsAndReturnsTheRestPending) {
+  LocalHub hub(3);
+  std::vector<FakeRunner> runners(2);
+  std::vector<std::thread> threads;
+  for (int w = 1; w <= 2; ++w) {
+    threads.emplace_back([&hub, &runners, w] {
+      LocalTransport t(hub, w);
+      run_worker(t, runners[static_cast<std::size_t>(w - 1)]);
+    });
+  }
+  LocalTransport master(hub, 0);
+  MasterOptions options;
+  std::size_t results = 0, dispatched = 0;
+  options.on_dispatch = [&](const config::GridPoint&) { ++dispatched; };
+  options.on_result = [&](const PointSummary&) { ++results; };
+  options.draining = [&] { return results >= 3; };  // drain after the third result
+  const auto summaries = run_master(master, make_points(20), options);
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(results, dispatched);
+  EXPECT_GE(dispatched, 3u);
+  EXPECT_LE(dispatched, 4u);  // at most one more was in flight on the other worker
+  ASSERT_EQ(summaries.size(), 20u);
+  std::size_t pending = 0;
+  for (std::size_t i = 0; i < summaries.size(); ++i) {
+    EXPECT_EQ(summaries[i].point_id, static_cast<std::int64_t>(i));
+    if (summaries[i].status == PointStatus::pending) ++pending;
+  }
+  EXPECT_EQ(pending, 20u - dispatched);
+}
+
+TEST(MasterWorker, CallsTheTickWhileWaiting) {
+  MasterOptions options;
+  int ticks = 0;
+  options.tick = std::chrono::milliseconds(0);
+  options.on_tick = [&] { ++ticks; };
+  LocalHub hub(2);
+  FakeRunner runner;
+  std::thread worker([&] {
+    LocalTransport t(hub, 1);
+    run_worker(t, runner);
+  });
+  LocalTransport master(hub, 0);
+  run_master(master, make_points(3), options);
+  worker.join();
+  EXPECT_GE(ticks, 4);  // one per received message at least (ready + 3 results)
 }
 
 TEST(MasterWorker, MasterWithoutWorkersRefuses) {

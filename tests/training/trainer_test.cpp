@@ -182,6 +182,16 @@ TEST(Trainer, StopsAPointThatExceedsItsTimeLimit) {
   EXPECT_FALSE(std::isnan(r.summary.final_train_loss));  // still evaluated where it stopped
 }
 
+TEST(Trainer, AnInterruptLeavesThePointPending) {
+  const auto job = gaussian_job(config::LossKind::mse, config::DType::float32, 1000);
+  const Dataset data = data_for(job);
+  const std::atomic<bool> interrupt{true};
+  const PointRecord r = Trainer(job, {0, 0.01, 8, 4, 0}, data, torch::kCPU).run(&interrupt);
+  EXPECT_EQ(r.summary.status, PointStatus::pending);
+  EXPECT_EQ(r.summary.steps, 1);
+  EXPECT_EQ(r.summary.error, "interrupted by a drain signal after step 1; runs again on resume");
+}
+
 TEST(Trainer, TrainsInFloat64WhenAsked) {
   const auto job = gaussian_job(config::LossKind::cross_entropy, config::DType::float64, 3);
   const Dataset data = data_for(job);

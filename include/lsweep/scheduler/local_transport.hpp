@@ -20,7 +20,7 @@ class LocalHub {
   explicit LocalHub(int size);
   int size() const { return static_cast<int>(boxes_.size()); }
   void post(int source, int dest, const Message& message);
-  Envelope take(int dest);
+  std::optional<Envelope> take(int dest, std::optional<std::chrono::milliseconds> timeout);
 
  private:
   struct Box {
@@ -37,7 +37,9 @@ class LocalTransport : public Transport {
   int rank() const override { return rank_; }
   int size() const override { return hub_.size(); }
   void send(int dest, const Message& message) override { hub_.post(rank_, dest, message); }
-  Envelope receive_any() override { return hub_.take(rank_); }
+  std::optional<Envelope> receive_any_for(std::optional<std::chrono::milliseconds> timeout) override {
+    return hub_.take(rank_, timeout);
+  }
 
  private:
   LocalHub& hub_;

@@ -4,6 +4,7 @@
 /// each ready or result message is answered with the next point, or with
 /// shutdown once none is left. Knows nothing of training or storage.
 
+#include <chrono>
 #include <functional>
 #include <vector>
 
@@ -16,13 +17,29 @@ namespace lsweep::scheduler {
 /// Called on the master for every point that ends (any status), as it arrives.
 using ResultCallback = std::function<void(const PointSummary&)>;
 
+struct MasterOptions {
+  /// Every point's summary, as it arrives (done, diverged, failed, timed out,
+  /// or pending: interrupted by a drain).
+  ResultCallback on_result;
+  /// A point handed to a worker.
+  std::function<void(const config::GridPoint&)> on_dispatch;
+  /// Points of a worker that stopped: that worker could not store them.
+  ResultCallback on_unrecorded;
+  /// Called at least every `tick` while the master waits (progress lines).
+  std::function<void()> on_tick;
+  std::chrono::milliseconds tick{1000};
+  /// Once true, no more points are handed out; running points end as the
+  /// workers report them, and idle workers are shut down.
+  std::function<bool()> draining;
+};
+
 /// Runs until every worker is shut down or has reported an error, and returns
 /// one summary per point, in the order of `points`. A worker that reports an
-/// error gets no more work; the points it held are recorded as failed and,
-/// since that worker could not store them, passed to `on_unrecorded` too.
-/// Throws SchedulerError if there is no worker (transport size < 2) or a
-/// message breaks the protocol.
+/// error gets no more work; the points it held are recorded as failed (and
+/// passed to on_unrecorded). Points never handed out because of a drain are
+/// returned as pending. Throws SchedulerError if there is no worker
+/// (transport size < 2) or a message breaks the protocol.
 std::vector<PointSummary> run_master(Transport& transport, const std::vector<config::GridPoint>& points,
-                                     const ResultCallback& on_result = {}, const ResultCallback& on_unrecorded = {});
+                                     const MasterOptions& options = {});
 
 }  // namespace lsweep::scheduler

@@ -22,7 +22,7 @@ class MpiTransport : public Transport {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   void send(int dest, const Message& message) override;
-  Envelope receive_any() override;
+  std::optional<Envelope> receive_any_for(std::optional<std::chrono::milliseconds> timeout) override;
 
  private:
   MPI_Comm comm_;

@@ -4,6 +4,9 @@
 /// master and worker loops are tested in one process (LocalTransport) and run
 /// across nodes with MPI (MpiTransport).
 
+#include <chrono>
+#include <optional>
+
 #include "lsweep/scheduler/messages.hpp"
 
 namespace lsweep::scheduler {
@@ -21,7 +24,9 @@ class Transport {
   /// Sends `message` to rank `dest`. May return before it is received.
   virtual void send(int dest, const Message& message) = 0;
   /// Blocks, without spinning a core, until a message from any rank arrives.
-  virtual Envelope receive_any() = 0;
+  Envelope receive_any() { return *receive_any_for(std::nullopt); }
+  /// As receive_any, but gives up after `timeout` (none: wait forever).
+  virtual std::optional<Envelope> receive_any_for(std::optional<std::chrono::milliseconds> timeout) = 0;
 };
 
 }  // namespace lsweep::scheduler

@@ -5,6 +5,7 @@
 /// Results depend only on the job, the point and the dataset: never on the
 /// rank, the order of points or what ran before on the same worker.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -52,8 +53,9 @@ class Trainer {
   Evaluation evaluate(const torch::Tensor& x, const torch::Tensor& y);
   /// Trains the step budget; evaluates the training set at every checkpoint.
   /// Stops early, as diverged, at the first non-finite minibatch loss, and as
-  /// timed_out once train.point_time_limit seconds have passed.
-  PointRecord run();
+  /// timed_out once train.point_time_limit seconds have passed, and as
+  /// pending (to be run again) as soon as `*interrupt` becomes true.
+  PointRecord run(const std::atomic<bool>* interrupt = nullptr);
 
   /// The network being trained (for probes and tests).
   torch::nn::Sequential& model() { return model_; }

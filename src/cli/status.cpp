@@ -1,0 +1,50 @@
+// `lsweep status`: the progress line of a store, also while a sweep writes it.
+
+#include <chrono>
+#include <cmath>
+#include <iostream>
+
+#include "commands.hpp"
+#include "lsweep/store/store.hpp"
+#include "progress.hpp"
+
+namespace lsweep::cli {
+namespace {
+
+// Points finished per hour over the last hour of finishes (or since the first
+// finish, if more recent); NaN when nothing finished yet.
+double recent_rate(const std::vector<double>& finished_at, const std::vector<double>& started_at) {
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  double begin = now, count = 0;
+  for (std::size_t i = 0; i < finished_at.size(); ++i) {
+    if (std::isnan(finished_at[i]) || finished_at[i] < now - 3600) continue;
+    ++count;
+    if (!std::isnan(started_at[i])) begin = std::min(begin, started_at[i]);
+  }
+  const double hours = (now - begin) / 3600;
+  return count > 0 && hours > 0 ? count / hours : kNaN;
+}
+
+}  // namespace
+
+int status_command(const std::string& store_path, bool left_only) {
+  const store::StoreContents c = store::read_store(store_path);
+  StatusCounts counts{};
+  for (const auto& p : c.points) ++counts[static_cast<int>(p.summary.status)];
+  if (left_only) {
+    std::cout << counts[static_cast<int>(PointStatus::pending)] + counts[static_cast<int>(PointStatus::running)]
+              << "\n";
+    return kOk;
+  }
+  const auto attr = [&](const char* name) {
+    auto it = c.attributes.find(name);
+    return it == c.attributes.end() ? std::string() : it->second;
+  };
+  const std::string end = attr("end_time");
+  std::cout << "store: " << store_path << "    job: " << attr("job_name") << "    started: " << attr("start_time")
+            << "    " << (end.empty() ? "running, or stopped without closing" : "last run ended: " + end) << "\n"
+            << progress_line(counts, recent_rate(c.finished_at, c.started_at)) << "\n";
+  return kOk;
+}
+
+}  // namespace lsweep::cli
