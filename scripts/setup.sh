@@ -14,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev
   dataset-fashion-mnist
   python3-h5py python3-numpy python3-matplotlib
+  slurm-wlm munge
 )
 
 missing=()
