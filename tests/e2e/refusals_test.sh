@@ -51,6 +51,20 @@ grep -q 'train.steps: store has 200, job has 300' "$tmp/err" || { echo "FAILED: 
 cmp -s "$tmp/done.h5" "$tmp/done.copy" || { echo "FAILED: a refused or empty resume touched the store"; failures=$((failures + 1)); }
 /usr/bin/python3 -c 'import h5py, sys; h5py.File(sys.argv[1], "w").attrs["format"] = "other"' "$tmp/other.h5"
 expect 3 "not a lsweep store" "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$good" --store "$tmp/other.h5"
+# A damaged store (cut short, as by a full disk) is refused, not overwritten.
+head -c 6000 "$tmp/done.h5" > "$tmp/damaged.h5"
+cp "$tmp/damaged.h5" "$tmp/damaged.copy"
+expect 3 "damaged.h5" "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$good" --store "$tmp/damaged.h5"
+grep -q "refusing to run with --store" "$tmp/err" || { echo "FAILED: damaged store message"; cat "$tmp/err"; failures=$((failures + 1)); }
+cmp -s "$tmp/damaged.h5" "$tmp/damaged.copy" || { echo "FAILED: a damaged store was touched"; failures=$((failures + 1)); }
+expect 3 "damaged.h5" "$lsweep" status "$tmp/damaged.h5"
+
+# The per-point time limit: every point stops as timed_out, and the sweep goes on.
+sed 's/^steps = 200/steps = 100000000\npoint_time_limit = 0.05/' "$good" > "$tmp/limited.toml"
+"$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$tmp/limited.toml" --store "$tmp/limited.h5" > /dev/null
+"$lsweep" report --csv "$tmp/limited.h5" > "$tmp/limited.csv"
+[ "$(grep -c ',timed_out,.*exceeded train.point_time_limit = 0.05 s' "$tmp/limited.csv")" -eq 4 ] ||
+  { echo "FAILED: points over the time limit"; cat "$tmp/limited.csv"; failures=$((failures + 1)); }
 
 expect 2 'grid.lr\[1\] = -1' "$lsweep" validate "$tmp/neg_lr.toml"
 "$lsweep" validate "$good" > "$tmp/valid.txt" || { echo "FAILED: validate on a good job"; failures=$((failures + 1)); }
