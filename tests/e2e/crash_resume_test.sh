@@ -17,16 +17,19 @@ echo "crash_resume_test.sh: random seed ${LSWEEP_CRASH_SEED:-20261123}"
 "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$job" --store "$tmp/reference.h5"
 
 store=$tmp/crashed.h5
-kills=0 attempts=0
+: > "$tmp/finished_before_kills.txt"
+# At least 20 kills, of which at least 5 mid-sweep (the store holds finished
+# points); the others may land in start-up or store creation.
+kills=0 midsweep=0 attempts=0
 while :; do
   attempts=$((attempts + 1))
   [ "$attempts" -le 200 ] || { echo "FAILED: the sweep never finished"; exit 1; }
   # A new session, so that the whole run (mpiexec and every rank) is one process group.
   setsid "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$job" --store "$store" > "$tmp/run.log" 2>&1 &
   pid=$!
-  if [ "$kills" -lt 20 ]; then
-    # A random moment in [0.1, 2.0) s: start-up, creation, training or closing.
-    ms=$((100 + RANDOM % 1900))
+  if [ "$kills" -lt 20 ] || [ "$midsweep" -lt 5 ]; then
+    # A random moment in [0.1, 2.5) s: start-up, creation, training or closing.
+    ms=$((100 + RANDOM % 2400))
     sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
     if kill -9 -- "-$pid" 2> /dev/null; then
       wait "$pid" 2> /dev/null || true
@@ -34,7 +37,9 @@ while :; do
       kills=$((kills + 1))
       if [ -e "$store" ]; then
         "$lsweep" report --csv "$store" > /dev/null || { echo "FAILED: store unreadable after kill $kills"; exit 1; }
-        "$py" "$here/finished_rows.py" "$store" >> "$tmp/finished_before_kills.txt"
+        "$py" "$here/finished_rows.py" "$store" > "$tmp/finished_now.txt"
+        [ -s "$tmp/finished_now.txt" ] && midsweep=$((midsweep + 1))
+        cat "$tmp/finished_now.txt" >> "$tmp/finished_before_kills.txt"
       fi
       continue
     fi
@@ -42,14 +47,15 @@ while :; do
   if wait "$pid"; then pid=""; break; fi
   echo "FAILED: a run exited non-zero:"; cat "$tmp/run.log"; exit 1
 done
-echo "crash_resume_test.sh: $kills kills, $attempts runs"
-[ "$kills" -ge 20 ] || { echo "FAILED: only $kills kills"; exit 1; }
+echo "crash_resume_test.sh: $kills kills ($midsweep mid-sweep), $attempts runs"
+[ "$kills" -ge 20 ] && [ "$midsweep" -ge 5 ] ||
+  { echo "FAILED: the sweep finished after only $kills kills ($midsweep mid-sweep); lengthen crash_job.toml"; exit 1; }
 
 "$py" "$here/finished_rows.py" "$store" > "$tmp/finished_final.txt"
 sort -u "$tmp/finished_before_kills.txt" > "$tmp/before.txt"
 missing=$(comm -23 "$tmp/before.txt" <(sort -u "$tmp/finished_final.txt") | wc -l)
 [ "$missing" -eq 0 ] || { echo "FAILED: $missing finished point(s) were run again"; exit 1; }
-[ "$(wc -l < "$tmp/finished_final.txt")" -eq 40 ] || { echo "FAILED: not all 40 points finished"; exit 1; }
+[ "$(wc -l < "$tmp/finished_final.txt")" -eq 80 ] || { echo "FAILED: not all 80 points finished"; exit 1; }
 "$py" "$here/compare_stores.py" "$tmp/reference.h5" "$store"
 [ ! -e "$store.creating" ] || { echo "FAILED: a .creating file was left"; exit 1; }
 echo "crash_resume_test.sh: all checks passed"

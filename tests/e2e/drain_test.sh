@@ -20,7 +20,7 @@ for signal in USR1 TERM; do
   pid=$!
   # Signal once the first point is done (polling the store: what a user does).
   for _ in $(seq 1 600); do
-    [ "$("$lsweep" status --left "$store" 2> /dev/null || echo 40)" -le 38 ] && break
+    [ "$("$lsweep" status --left "$store" 2> /dev/null || echo 80)" -le 78 ] && break
     sleep 0.1
   done
   kill "-$signal" "$pid"
@@ -30,7 +30,7 @@ for signal in USR1 TERM; do
   # mpirun exits 4 (lsweep's "points left") on USR1; on TERM it reports being terminated.
   if [ "$signal" = USR1 ] && [ "$rc" -ne 4 ]; then echo "FAILED: exit $rc after USR1, want 4"; cat "$tmp/run.log"; exit 1; fi
   grep -q 'drained on a signal' "$tmp/run.log" || { echo "FAILED: no drain after $signal"; cat "$tmp/run.log"; exit 1; }
-  grep -q 'progress: 40 points' "$tmp/run.log" || { echo "FAILED: no progress line"; exit 1; }
+  grep -q 'progress: 80 points' "$tmp/run.log" || { echo "FAILED: no progress line"; exit 1; }
   "$lsweep" status "$store" > "$tmp/status.txt"
   grep -q 'last run ended' "$tmp/status.txt" || { echo "FAILED: store not closed after $signal"; cat "$tmp/status.txt"; exit 1; }
   grep -q ' 0 running' "$tmp/status.txt" || { echo "FAILED: points left running after $signal"; cat "$tmp/status.txt"; exit 1; }

@@ -89,8 +89,8 @@ store=$tmp/sweep.h5
 jid=$(sbatch --parsable --ntasks=3 --output="$tmp/job-%j.out" --chdir="$tmp" \
   --export=ALL,LSWEEP_BIN="$lsweep" "$root/slurm/lsweep.sbatch" "$job" "$store")
 echo "slurm_test.sh: submitted job $jid"
-left() { "$lsweep" status --left "$store" 2> /dev/null || echo 40; }
-until_ok 120 bash -c "[ \"\$('$lsweep' status --left '$store' 2> /dev/null || echo 40)\" -le 37 ]" || fail "no point finished"
+left() { "$lsweep" status --left "$store" 2> /dev/null || echo 80; }
+until_ok 120 bash -c "[ \"\$('$lsweep' status --left '$store' 2> /dev/null || echo 80)\" -le 77 ]" || fail "no point finished"
 "$py" "$e2e/finished_rows.py" "$store" > "$tmp/finished_before.txt"
 scancel --signal=USR1 --batch "$jid"
 state() { scontrol show job "$jid" | grep -o 'JobState=[A-Z_]*' | cut -d= -f2; }
@@ -106,7 +106,7 @@ grep -q 'requeueing to resume' "$out" || fail "the batch script did not requeue"
 grep -q '(restart 1): sweep finished' "$out" || fail "the requeued job did not finish the sweep"
 [ "$(left)" -eq 0 ] || fail "points left after the requeued job"
 "$py" "$e2e/finished_rows.py" "$store" > "$tmp/finished_after.txt"
-[ "$(wc -l < "$tmp/finished_after.txt")" -eq 40 ] || fail "not every point finished"
+[ "$(wc -l < "$tmp/finished_after.txt")" -eq 80 ] || fail "not every point finished"
 [ -z "$(comm -23 <(sort "$tmp/finished_before.txt") <(sort "$tmp/finished_after.txt"))" ] ||
   fail "a point finished before the warning was run again"
 "$py" "$e2e/compare_stores.py" "$tmp/reference.h5" "$store"
