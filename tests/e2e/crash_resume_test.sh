@@ -5,11 +5,7 @@
 # is bit-identical to an uninterrupted run's.
 set -euo pipefail
 lsweep=$1 here=$2 mpiexec=$3
-py=/usr/bin/python3
-tmp=$(mktemp -d)
-pid=""
-cleanup() { [ -n "$pid" ] && kill -9 -- "-$pid" 2> /dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
+source "$here/background_run.sh"
 job=$here/crash_job.toml
 RANDOM=${LSWEEP_CRASH_SEED:-20261123}
 echo "crash_resume_test.sh: random seed ${LSWEEP_CRASH_SEED:-20261123}"

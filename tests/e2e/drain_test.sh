@@ -5,11 +5,7 @@
 # resume finishes it, identical to an uninterrupted run.
 set -euo pipefail
 lsweep=$1 here=$2 mpiexec=$3
-py=/usr/bin/python3
-tmp=$(mktemp -d)
-pid=""
-cleanup() { [ -n "$pid" ] && kill -9 -- "-$pid" 2> /dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
+source "$here/background_run.sh"
 job=$here/crash_job.toml
 
 "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$job" --store "$tmp/reference.h5" > /dev/null
