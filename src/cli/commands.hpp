@@ -15,7 +15,4 @@ int run_command(const std::string& job_path, const std::string& store_path, doub
 int status_command(const std::string& store_path, bool left_only);
 int report_command(const std::string& store_path, bool csv);
 
-/// "2026-11-23T22:00:00Z"
-std::string utc_now();
-
 }  // namespace lsweep::cli

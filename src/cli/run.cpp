@@ -5,12 +5,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "commands.hpp"
+#include "lsweep/common/clock.hpp"
 #include "lsweep/common/error.hpp"
 #include "lsweep/common/log.hpp"
 #include "lsweep/common/version.hpp"
@@ -61,6 +64,21 @@ bool agreed_error(std::string error, MPI_Comm comm, int rank) {
   bcast_string(error, comm);
   if (!error.empty() && rank == 0) std::cerr << "lsweep: error: " << error << "\n";
   return !error.empty();
+}
+
+// A barrier that sleeps instead of spinning (Open MPI's blocking collectives
+// spin): workers that are done wait here while others still train.
+void quiet_barrier(MPI_Comm comm) {
+  MPI_Request request;
+  check_mpi(MPI_Ibarrier(comm, &request), "MPI_Ibarrier");
+  int done = 0;
+  auto pause = std::chrono::microseconds(50);
+  for (;;) {
+    check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    if (done) return;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(20000));
+  }
 }
 
 // Rank 0's plan, known to every rank.
@@ -121,7 +139,9 @@ class TrainingRunner : public scheduler::PointRunner {
       : job_(job), store_(store), device_(device) {}
 
   PointSummary run(const config::GridPoint& point) override {
-    if (drain_requested()) return interrupted(point);
+    if (drain_requested()) {
+      return unfinished_summary(point.id, PointStatus::pending, "not started: the sweep was draining");
+    }
     store_.mark_running(point.id);
     if (!data_) {
       const auto dtype = job_.train.dtype == config::DType::float64 ? torch::kFloat64 : torch::kFloat32;
@@ -140,14 +160,6 @@ class TrainingRunner : public scheduler::PointRunner {
   void record_failure(const PointSummary& failed) override { store_.write_summary(failed); }
 
  private:
-  static PointSummary interrupted(const config::GridPoint& point) {
-    PointSummary s;
-    s.point_id = point.id;
-    s.status = PointStatus::pending;
-    s.error = "not started: the sweep was draining";
-    return s;
-  }
-
   const config::JobConfig& job_;
   store::Store& store_;
   torch::Device device_;
@@ -204,39 +216,31 @@ bool any_rank_error(const std::string& error, MPI_Comm comm, int rank) {
 }
 
 // Runs the master or the worker loop; returns (on rank 0) the points left.
-// Any exception here aborts every rank at once: unwinding would reach the
-// store's collective close while other ranks wait in the scheduler, and hang.
 std::int64_t run_role(const config::JobConfig& job, const std::vector<config::GridPoint>& points, const StorePlan& plan,
                       store::Store& store, MPI_Comm comm, int rank, const std::optional<torch::Device>& device,
                       double progress_seconds) {
-  try {
-    scheduler::MpiTransport transport(comm);
-    if (rank != 0) {
-      training::set_compute_threads(static_cast<int>(job.train.threads));
-      training::tune_allocator();
-      TrainingRunner runner(job, store, *device);
-      scheduler::run_worker(transport, runner);
-      return 0;
-    }
-    std::vector<config::GridPoint> todo;
-    for (auto id : plan.todo) todo.push_back(points[static_cast<std::size_t>(id)]);
-    Progress progress(points, plan.counts);
-    scheduler::MasterOptions options;
-    options.on_dispatch = [&](const config::GridPoint&) { progress.on_dispatch(); };
-    options.on_result = [&](const PointSummary& s) { progress.on_result(s); };
-    options.on_unrecorded = [&](const PointSummary& s) { store.write_summary(s); };
-    options.on_tick = [&] { progress.log_line(); };
-    options.tick = std::chrono::milliseconds(static_cast<std::int64_t>(progress_seconds * 1000));
-    options.draining = [] { return drain_requested().load(); };
-    scheduler::run_master(transport, todo, options);
-    progress.log_line();
-    if (drain_requested()) log::warn("drained on a signal: ", progress.left(), " point(s) left for a resume");
-    return progress.left();
-  } catch (const std::exception& e) {
-    log::error("aborting the sweep: ", e.what());
-    MPI_Abort(comm, kFailure);
+  scheduler::MpiTransport transport(comm);
+  if (rank != 0) {
+    training::set_compute_threads(static_cast<int>(job.train.threads));
+    training::tune_allocator();
+    TrainingRunner runner(job, store, *device);
+    scheduler::run_worker(transport, runner);
+    return 0;
   }
-  return 0;
+  std::vector<config::GridPoint> todo;
+  for (auto id : plan.todo) todo.push_back(points[static_cast<std::size_t>(id)]);
+  Progress progress(points, plan.counts);
+  scheduler::MasterOptions options;
+  options.on_dispatch = [&](const config::GridPoint&) { progress.on_dispatch(); };
+  options.on_result = [&](const PointSummary& s) { progress.on_result(s); };
+  options.on_unrecorded = [&](const PointSummary& s) { store.write_summary(s); };
+  options.on_tick = [&] { progress.log_line(); };
+  options.tick = std::chrono::milliseconds(static_cast<std::int64_t>(progress_seconds * 1000));
+  options.draining = [] { return drain_requested().load(); };
+  scheduler::run_master(transport, todo, options);
+  progress.log_line();
+  if (drain_requested()) log::warn("drained on a signal: ", progress.left(), " point(s) left for a resume");
+  return progress.left();
 }
 
 int sweep(const config::JobConfig& job, const std::string& store_path, const StorePlan& plan, MPI_Comm comm, int rank,
@@ -254,18 +258,29 @@ int sweep(const config::JobConfig& job, const std::string& store_path, const Sto
   if (any_rank_error(device_error, comm, rank)) return kBadInput;
   const auto points = config::expand_grid(job);
   const store::Provenance prov = provenance(comm, size);
-  store::Store store =
-      plan.resume ? store::Store::open(store_path, comm) : store::Store::create(store_path, comm, job, points, prov);
-  if (rank == 0) {
-    log::info("sweep '", job.name, "': ", plan.resume ? "resuming, " : "", plan.todo.size(), " of ", points.size(),
-              " points to run on ", size - 1, " worker(s); store ", store_path);
+  long long left = 0;
+  // From here on a failure on one rank (a full disk seen by rank 0 alone) can
+  // leave the others in a collective call: abort them all, before the store's
+  // destructor could join a collective close. The store stays readable and
+  // resumable: only raw rows are written after creation.
+  try {
+    store::Store store =
+        plan.resume ? store::Store::open(store_path, comm) : store::Store::create(store_path, comm, job, points, prov);
+    if (rank == 0) {
+      log::info("sweep '", job.name, "': ", plan.resume ? "resuming, " : "", plan.todo.size(), " of ", points.size(),
+                " points to run on ", size - 1, " worker(s); store ", store_path);
+    }
+    left = run_role(job, points, plan, store, comm, rank, device, progress_seconds);
+    quiet_barrier(comm);  // idle workers wait here without spinning while others still train
+    check_mpi(MPI_Bcast(&left, 1, MPI_LONG_LONG, 0, comm), "MPI_Bcast");
+    std::string end = utc_now();
+    bcast_string(end, comm);
+    store.finish(end);
+    store.close();
+  } catch (const std::exception& e) {
+    log::error("aborting the sweep: ", e.what());
+    MPI_Abort(comm, kFailure);
   }
-  long long left = run_role(job, points, plan, store, comm, rank, device, progress_seconds);
-  check_mpi(MPI_Bcast(&left, 1, MPI_LONG_LONG, 0, comm), "MPI_Bcast");
-  std::string end = utc_now();
-  bcast_string(end, comm);
-  store.finish(end);
-  store.close();
   if (rank == 0) {
     std::cout << "results: " << store_path << "\nreport:  lsweep report " << store_path << "\n";
     if (left > 0) std::cout << left << " point(s) left: run the same command again to resume\n";
@@ -305,7 +320,14 @@ int run_command(const std::string& job_path, const std::string& store_path, doub
   }
   if (agreed_error(rank_error, comm, mpi.rank())) return kBadInput;
   StorePlan plan;
-  if (mpi.rank() == 0) plan = plan_store(store_path, *job);
+  if (mpi.rank() == 0) {
+    try {
+      plan = plan_store(store_path, *job);
+    } catch (const std::exception& e) {  // every rank must still reach bcast_plan
+      plan.exit_code = kFailure;
+      plan.error = std::string("cannot plan the sweep: ") + e.what();
+    }
+  }
   bcast_plan(plan, comm);
   if (plan.exit_code != 0) {
     if (mpi.rank() == 0) std::cerr << "lsweep: error: " << plan.error << "\n";

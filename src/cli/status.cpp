@@ -1,10 +1,10 @@
 // `lsweep status`: the progress line of a store, also while a sweep writes it.
 
-#include <chrono>
 #include <cmath>
 #include <iostream>
 
 #include "commands.hpp"
+#include "lsweep/common/clock.hpp"
 #include "lsweep/store/store.hpp"
 #include "progress.hpp"
 
@@ -14,7 +14,7 @@ namespace {
 // Points finished per hour over the last hour of finishes (or since the first
 // finish, if more recent); NaN when nothing finished yet.
 double recent_rate(const std::vector<double>& finished_at, const std::vector<double>& started_at) {
-  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const double now = unix_now();
   double begin = now, count = 0;
   for (std::size_t i = 0; i < finished_at.size(); ++i) {
     if (std::isnan(finished_at[i]) || finished_at[i] < now - 3600) continue;

@@ -20,7 +20,9 @@ struct StorePlan {
   StatusCounts counts{};           ///< the store's points by status (rank 0 only: not broadcast)
 };
 
-/// Serial (rank 0 only). A new store needs a writable folder; a leftover
+/// Serial (rank 0 only). First takes PATH.lock (flock, held until the
+/// process ends, released by the kernel even on kill -9): one run per store.
+/// A new store needs a writable folder; a leftover
 /// "PATH.creating" from a run killed while creating is removed. An existing
 /// path must be a lsweep store made by the same job (config::job_differences);
 /// its pending and running points are left to run.

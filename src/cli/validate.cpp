@@ -1,5 +1,3 @@
-#include <chrono>
-#include <ctime>
 #include <iostream>
 
 #include "commands.hpp"
@@ -24,15 +22,6 @@ std::string human_bytes(std::int64_t bytes) {
 }
 
 }  // namespace
-
-std::string utc_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 int validate_command(const std::string& job_path) {
   const config::JobConfig job = config::load_job(job_path);

@@ -1,11 +1,10 @@
 #include "lsweep/common/log.hpp"
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <mutex>
 
+#include "lsweep/common/clock.hpp"
 #include "lsweep/common/error.hpp"
 
 namespace lsweep::log {
@@ -26,16 +25,6 @@ const char* level_name(Level lvl) {
   return "off";
 }
 
-std::string timestamp() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace
 
 void set_rank(int rank) { g_rank = rank; }
@@ -50,7 +39,7 @@ Level parse_level(const std::string& name) {
 }
 
 void write(Level lvl, const std::string& text) {
-  std::string line = timestamp();
+  std::string line = utc_now();
   if (g_rank >= 0) line += " [rank " + std::to_string(g_rank.load()) + "]";
   line += " ";
   line += level_name(lvl);

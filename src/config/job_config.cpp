@@ -17,7 +17,10 @@ using detail::TableReader;
 
 constexpr std::int64_t kMaxWidth = 1 << 20;
 constexpr std::int64_t kMaxAxis = 100000;
-constexpr std::int64_t kMaxSeed = (std::int64_t{1} << 62);
+constexpr std::int64_t kMaxPoints = 10000000;
+constexpr std::size_t kMaxJobBytes = 60000;
+// Integer axes pass through double: 2^53 keeps every seed exact.
+constexpr std::int64_t kMaxSeed = std::int64_t{1} << 53;
 
 // One grid axis: a non-empty list, or a range table {from, to, num, spacing}.
 struct AxisRule {
@@ -42,9 +45,13 @@ double axis_value(TableReader& r, const toml::node& node, const std::string& nam
     if (const auto* s = node.as_string(); s && s->get() == "full") return static_cast<double>(kFullBatch);
   }
   std::optional<double> v;
-  if (const auto* i = node.as_integer()) v = static_cast<double>(i->get());
+  bool exact = true;  // an integer beyond 2^53 would be rounded by the double
+  if (const auto* i = node.as_integer()) {
+    v = static_cast<double>(i->get());
+    exact = i->get() <= (std::int64_t{1} << 53) && i->get() >= -(std::int64_t{1} << 53);
+  }
   if (const auto* f = node.as_floating_point(); f && !rule.integer) v = f->get();
-  if (!v || !std::isfinite(*v) || *v > rule.hi || (rule.lo_open ? *v <= rule.lo : *v < rule.lo)) {
+  if (!v || !exact || !std::isfinite(*v) || *v > rule.hi || (rule.lo_open ? *v <= rule.lo : *v < rule.lo)) {
     r.fail(node, name, axis_allowed(rule));
   }
   return *v;
@@ -199,7 +206,7 @@ TrainConfig parse_train(TableReader& r, const DataConfig& data) {
   t.checkpoints = r.integer("checkpoints", 1, 10000).value_or(20);
   t.threads = r.integer("threads", 1, 256).value_or(1);
   t.device = static_cast<DeviceKind>(r.choice("device", {"cpu", "cuda", "auto"}).value_or(0));
-  t.point_time_limit = r.number("point_time_limit", 0.0, 1e9, true).value_or(0.0);
+  t.point_time_limit = r.number("point_time_limit", 0.0, 1e9, false).value_or(0.0);
   r.reject_unknown(
       {"loss", "optimizer", "momentum", "steps", "dtype", "checkpoints", "threads", "device", "point_time_limit"});
   return t;
@@ -217,6 +224,25 @@ void check_batches(const TableReader& r, const GridConfig& grid, const DataConfi
       throw ConfigError(r.origin() + ": grid.batch[" + std::to_string(i) + "] = " + std::to_string(grid.batch[i]) +
                         ": allowed: at most data.train_size = " + std::to_string(data.train_size) + ", or \"full\"");
     }
+  }
+}
+
+// The grid and the job text must fit the store: one row per point, and the
+// job text in an attribute (HDF5 keeps attributes under 64 KiB by default).
+void check_sizes(const std::string& origin, const JobConfig& job) {
+  const auto& g = job.grid;
+  const double points = static_cast<double>(g.lr.size()) * static_cast<double>(g.batch.size()) *
+                        static_cast<double>(g.width.size()) * static_cast<double>(g.seed.size());
+  if (points > static_cast<double>(kMaxPoints)) {
+    throw ConfigError(origin + ": the grid has " + std::to_string(g.lr.size()) + " lr x " +
+                      std::to_string(g.batch.size()) + " batch x " + std::to_string(g.width.size()) + " width x " +
+                      std::to_string(g.seed.size()) + " seed = " + shortest_double(points) +
+                      " points: allowed at most " + std::to_string(kMaxPoints) + " (split the sweep)");
+  }
+  if (job.source_text.size() > kMaxJobBytes) {
+    throw ConfigError(origin + ": the job file has " + std::to_string(job.source_text.size()) +
+                      " bytes: allowed at most " + std::to_string(kMaxJobBytes) +
+                      " (it is stored in the store; write long lists as ranges)");
   }
 }
 
@@ -248,6 +274,7 @@ JobConfig parse_job(std::string_view text, const std::string& origin) {
   job.train = section(root, "train", [&](TableReader& r) { return parse_train(r, job.data); });
   root.reject_unknown({"name", "grid", "data", "model", "train"});
   check_batches(root, job.grid, job.data);
+  check_sizes(origin, job);
   return job;
 }
 

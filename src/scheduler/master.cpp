@@ -45,6 +45,13 @@ class Master {
       case MessageKind::result:
         take_in_flight(env.source);
         for (const auto& s : m.result.points) record(s);
+        // A worker that hands a point back unfinished is draining: it would
+        // hand back every point it got, so it gets no more.
+        if (returned_unfinished(m.result)) {
+          transport_.send(env.source, make_shutdown());
+          --active_;
+          return;
+        }
         break;
       case MessageKind::error: fail_worker(env.source, m); return;
       default:
@@ -52,6 +59,13 @@ class Master {
                              std::to_string(env.source) + "; allowed from workers: ready, result, error");
     }
     dispatch(env.source);
+  }
+
+  static bool returned_unfinished(const Result& r) {
+    for (const auto& s : r.points) {
+      if (s.status == PointStatus::pending) return true;
+    }
+    return false;
   }
 
   void dispatch(int worker) {
@@ -85,17 +99,10 @@ class Master {
       record_unrecorded(s);
     }
     for (const auto& p : take_in_flight(worker).points) {
-      if (summaries_[index_of(p.id)].point_id < 0) record_unrecorded(failed_point(p.id, why));
+      if (summaries_[index_of(p.id)].point_id < 0)
+        record_unrecorded(unfinished_summary(p.id, PointStatus::failed, why));
     }
     --active_;
-  }
-
-  static PointSummary failed_point(std::int64_t id, const std::string& why) {
-    PointSummary s;
-    s.point_id = id;
-    s.status = PointStatus::failed;
-    s.error = why;
-    return s;
   }
 
   std::size_t index_of(std::int64_t id) const {

@@ -49,11 +49,7 @@ bool run_task(Transport& transport, PointRunner& runner, const Task& task) {
 }  // namespace
 
 PointSummary failed_summary(const config::GridPoint& point, const std::string& what) {
-  PointSummary s;
-  s.point_id = point.id;
-  s.status = PointStatus::failed;
-  s.error = what.empty() ? "exception with an empty message" : what;
-  return s;
+  return unfinished_summary(point.id, PointStatus::failed, what.empty() ? "exception with an empty message" : what);
 }
 
 void run_worker(Transport& transport, PointRunner& runner) {

@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
+#include "lsweep/common/clock.hpp"
 #include "lsweep/common/error.hpp"
 #include "lsweep/store/schema.hpp"
 
@@ -75,8 +75,6 @@ void write_provenance(hid_t file, const config::JobConfig& job, const Provenance
   h5::write_string_attribute(file, schema::kAttrStartTime, p.start_time);
   h5::write_string_attribute(file, schema::kAttrEndTime, "", schema::kTimeBytes);
 }
-
-double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 Handle mpio_access(MPI_Comm comm) {
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate(file access)");
@@ -223,7 +221,7 @@ void Store::write_summary(const PointSummary& s) {
   write_row(schema::kTestAccuracy, id, H5T_NATIVE_DOUBLE, &s.test_accuracy);
   write_row(schema::kSteps, id, H5T_NATIVE_INT64, &s.steps);
   write_row(schema::kWallSeconds, id, H5T_NATIVE_DOUBLE, &s.wall_seconds);
-  const double now = unix_now();
+  const double now = s.status == PointStatus::pending ? kNaN : unix_now();  // a pending row has not finished
   write_row(schema::kFinishedAt, id, H5T_NATIVE_DOUBLE, &now);
   std::string error(schema::kErrorBytes, '\0');
   std::memcpy(error.data(), s.error.data(), std::min(s.error.size(), schema::kErrorBytes));

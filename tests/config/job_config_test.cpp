@@ -289,10 +289,31 @@ TEST(JobConfigRejects, BadTrainFields) {
   EXPECT_REJECTED(s, "train.checkpoints = 0");
   s.train = "loss = \"mse\"\nsteps = 4\nthreads = 0\n";
   EXPECT_REJECTED(s, "train.threads = 0");
-  s.train = "loss = \"mse\"\nsteps = 4\npoint_time_limit = 0\n";
-  EXPECT_REJECTED(s, "train.point_time_limit = 0", "> 0");
+  s.train = "loss = \"mse\"\nsteps = 4\npoint_time_limit = -1\n";
+  EXPECT_REJECTED(s, "train.point_time_limit = -1", ">= 0");
   s.train = "loss = \"mse\"\nsteps = 4\ndevice = \"tpu\"\n";
   EXPECT_REJECTED(s, "train.device = \"tpu\"", "\"cpu\", \"cuda\", \"auto\"");
+}
+
+TEST(JobConfigRejects, GridsTooLargeForAStore) {
+  Sections s;
+  s.grid =
+      "lr = { from = 1e-5, to = 1.0, num = 100000 }\nbatch = { from = 1, to = 16, num = 16, spacing = \"linear\" }\n"
+      "width = { from = 1, to = 100, num = 100, spacing = \"linear\" }\n";
+  EXPECT_REJECTED(s, "the grid has 100000 lr x 16 batch x 100 width x 1 seed = 160000000 points",
+                  "allowed at most 10000000");
+}
+
+TEST(JobConfigRejects, JobFilesTooLongToStore) {
+  Sections s;
+  s.top += "# " + std::string(60000, 'x') + "\n";
+  EXPECT_REJECTED(s, "bytes: allowed at most 60000");
+}
+
+TEST(JobConfigRejects, SeedsThatADoubleCannotHoldExactly) {
+  Sections s;
+  s.grid = "lr = [0.1]\nbatch = [4]\nwidth = [2]\nseed = [9007199254740993]\n";
+  EXPECT_REJECTED(s, "grid.seed[0] = 9007199254740993", "<= 9007199254740992");
 }
 
 TEST(JobConfigRejects, QuadraticHingeWithTenClasses) {

@@ -23,7 +23,7 @@ std::vector<config::GridPoint> make_points(int n) {
 // A runner whose "training" is arithmetic on the point, with optional failures.
 class FakeRunner : public PointRunner {
  public:
-  std::set<std::int64_t> throw_for, bad_alloc_for;
+  std::set<std::int64_t> throw_for, bad_alloc_for, hand_back;
   bool recording_breaks = false;
   std::vector<std::int64_t> ran, recorded_failures;
 
@@ -31,6 +31,7 @@ class FakeRunner : public PointRunner {
     ran.push_back(p.id);
     if (throw_for.count(p.id)) throw std::runtime_error("boom at " + std::to_string(p.id));
     if (bad_alloc_for.count(p.id)) throw std::bad_alloc();
+    if (hand_back.count(p.id)) return unfinished_summary(p.id, PointStatus::pending, "draining");
     PointSummary s;
     s.point_id = p.id;
     s.status = p.id == 5 ? PointStatus::diverged : PointStatus::done;
@@ -186,6 +187,17 @@ TEST(MasterWorker, ADrainHandsOutNoMorePointsAndReturnsTheRestPending) {
     if (summaries[i].status == PointStatus::pending) ++pending;
   }
   EXPECT_EQ(pending, 20u - dispatched);
+}
+
+TEST(MasterWorker, AWorkerThatHandsAPointBackGetsNoMore) {
+  // The worker is draining: it would hand back every point; the master stops feeding it.
+  const Sweep s = run_sweep(1, make_points(12), [](int, FakeRunner& r) {
+    r.hand_back = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+  });
+  EXPECT_EQ(s.runners[0].ran, (std::vector<std::int64_t>{0}));
+  ASSERT_EQ(s.summaries.size(), 12u);
+  for (const auto& p : s.summaries) EXPECT_EQ(p.status, PointStatus::pending);
+  EXPECT_EQ(s.summaries[0].error, "draining");
 }
 
 TEST(MasterWorker, CallsTheTickWhileWaiting) {

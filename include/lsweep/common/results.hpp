@@ -28,6 +28,15 @@ struct PointSummary {
   std::string error;  ///< empty unless failed (or diverged: where)
 };
 
+/// The summary of a point that has no results: failed, or pending again.
+inline PointSummary unfinished_summary(std::int64_t point_id, PointStatus status, std::string error) {
+  PointSummary s;
+  s.point_id = point_id;
+  s.status = status;
+  s.error = std::move(error);
+  return s;
+}
+
 /// Everything stored for one point: the summary plus time series at the
 /// checkpoint steps (NaN at checkpoints the run did not reach).
 struct PointRecord {

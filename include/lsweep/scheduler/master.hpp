@@ -37,7 +37,8 @@ struct MasterOptions {
 /// one summary per point, in the order of `points`. A worker that reports an
 /// error gets no more work; the points it held are recorded as failed (and
 /// passed to on_unrecorded). Points never handed out because of a drain are
-/// returned as pending. Throws SchedulerError if there is no worker
+/// returned as pending, and a worker that returns a point pending (it is
+/// draining) is shut down. Throws SchedulerError if there is no worker
 /// (transport size < 2) or a message breaks the protocol.
 std::vector<PointSummary> run_master(Transport& transport, const std::vector<config::GridPoint>& points,
                                      const MasterOptions& options = {});
