@@ -80,7 +80,7 @@ void print_csv(const store::StoreContents& contents) {
 void print_table(const std::string& path, const store::StoreContents& contents) {
   const auto attr = [&](const char* name) {
     auto it = contents.attributes.find(name);
-    return it == contents.attributes.end() ? std::string("-") : it->second;
+    return it == contents.attributes.end() || it->second.empty() ? std::string("-") : it->second;
   };
   std::cout << "store: " << path << "\njob: " << attr("job_name") << "    lsweep " << attr("lsweep_version") << " ("
             << attr("git_commit") << ")\nhosts: " << attr("hosts") << "    ranks: " << contents.num_ranks

@@ -11,17 +11,21 @@
 namespace lsweep::cli {
 namespace {
 
-// Points finished per hour over the last hour of finishes (or since the first
-// finish, if more recent); NaN when nothing finished yet.
-double recent_rate(const std::vector<double>& finished_at, const std::vector<double>& started_at) {
-  const double now = unix_now();
-  double begin = now, count = 0;
-  for (std::size_t i = 0; i < finished_at.size(); ++i) {
-    if (std::isnan(finished_at[i]) || finished_at[i] < now - 3600) continue;
+// Points finished per hour over the last hour of finishes, measured up to now
+// while points run, else up to the last finish (so the rate does not decay
+// after a sweep stops); NaN when nothing finished yet.
+double recent_rate(const store::StoreContents& c, bool running) {
+  double last = kNaN;
+  for (double t : c.finished_at) last = std::isnan(last) || t > last ? t : last;
+  if (std::isnan(last)) return kNaN;
+  const double end = running ? unix_now() : last;
+  double begin = end, count = 0;
+  for (std::size_t i = 0; i < c.finished_at.size(); ++i) {
+    if (std::isnan(c.finished_at[i]) || c.finished_at[i] < end - 3600) continue;
     ++count;
-    if (!std::isnan(started_at[i])) begin = std::min(begin, started_at[i]);
+    if (!std::isnan(c.started_at[i])) begin = std::min(begin, c.started_at[i]);
   }
-  const double hours = (now - begin) / 3600;
+  const double hours = (end - begin) / 3600;
   return count > 0 && hours > 0 ? count / hours : kNaN;
 }
 
@@ -43,7 +47,7 @@ int status_command(const std::string& store_path, bool left_only) {
   const std::string end = attr("end_time");
   std::cout << "store: " << store_path << "    job: " << attr("job_name") << "    started: " << attr("start_time")
             << "    " << (end.empty() ? "running, or stopped without closing" : "last run ended: " + end) << "\n"
-            << progress_line(counts, recent_rate(c.finished_at, c.started_at)) << "\n";
+            << progress_line(counts, recent_rate(c, counts[static_cast<int>(PointStatus::running)] > 0)) << "\n";
   return kOk;
 }
 
