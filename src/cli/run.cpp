@@ -2,15 +2,11 @@
 // Every rank runs this function; rank 0 is the master.
 
 #include <mpi.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <optional>
 #include <set>
-#include <thread>
 
 #include "commands.hpp"
 #include "lsweep/common/clock.hpp"
@@ -31,6 +27,7 @@ namespace lsweep::cli {
 namespace {
 
 using scheduler::check_mpi;
+using scheduler::quiet_barrier;
 
 // MPI_Init / MPI_Finalize for the lifetime of a run.
 class MpiSession {
@@ -66,29 +63,13 @@ bool agreed_error(std::string error, MPI_Comm comm, int rank) {
   return !error.empty();
 }
 
-// A barrier that sleeps instead of spinning (Open MPI's blocking collectives
-// spin): workers that are done wait here while others still train.
-void quiet_barrier(MPI_Comm comm) {
-  MPI_Request request;
-  check_mpi(MPI_Ibarrier(comm, &request), "MPI_Ibarrier");
-  int done = 0;
-  auto pause = std::chrono::microseconds(50);
-  for (;;) {
-    check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
-    if (done) return;
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::microseconds(20000));
-  }
-}
-
 // Rank 0's plan, known to every rank.
 void bcast_plan(StorePlan& plan, MPI_Comm comm) {
-  long long head[4] = {plan.exit_code, plan.resume ? 1 : 0, static_cast<long long>(plan.todo.size()), plan.finished};
-  check_mpi(MPI_Bcast(head, 4, MPI_LONG_LONG, 0, comm), "MPI_Bcast");
+  long long head[3] = {plan.exit_code, plan.resume ? 1 : 0, static_cast<long long>(plan.todo.size())};
+  check_mpi(MPI_Bcast(head, 3, MPI_LONG_LONG, 0, comm), "MPI_Bcast");
   plan.exit_code = static_cast<int>(head[0]);
   plan.resume = head[1] != 0;
   plan.todo.resize(static_cast<std::size_t>(head[2]));
-  plan.finished = head[3];
   check_mpi(MPI_Bcast(plan.todo.data(), static_cast<int>(head[2]), MPI_INT64_T, 0, comm), "MPI_Bcast");
   bcast_string(plan.error, comm);
 }
@@ -334,8 +315,11 @@ int run_command(const std::string& job_path, const std::string& store_path, doub
     return plan.exit_code;
   }
   if (plan.resume && plan.todo.empty()) {
-    if (mpi.rank() == 0)
-      std::cout << "nothing to run: all " << plan.finished << " points of " << store_path << " are finished\n";
+    if (mpi.rank() == 0) {
+      std::int64_t total = 0;
+      for (auto c : plan.counts) total += c;
+      std::cout << "nothing to run: all " << total << " points of " << store_path << " are finished\n";
+    }
     return kOk;
   }
   try {

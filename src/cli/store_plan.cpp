@@ -121,11 +121,7 @@ StorePlan plan_resume(const std::string& path, const config::JobConfig& job) {
   for (const auto& row : contents.points) {
     const auto s = row.summary.status;
     ++plan.counts[static_cast<int>(s)];
-    if (s == PointStatus::pending || s == PointStatus::running) {
-      plan.todo.push_back(row.point.id);
-    } else {
-      ++plan.finished;
-    }
+    if (s == PointStatus::pending || s == PointStatus::running) plan.todo.push_back(row.point.id);
   }
   return plan;
 }

@@ -16,7 +16,6 @@ struct StorePlan {
   std::string error;
   bool resume = false;             ///< open the existing store instead of creating one
   std::vector<std::int64_t> todo;  ///< point ids to run (pending or running in the store)
-  std::int64_t finished = 0;       ///< points the store already holds as finished
   StatusCounts counts{};           ///< the store's points by status (rank 0 only: not broadcast)
 };
 

@@ -7,7 +7,37 @@
 
 namespace lsweep::scheduler {
 namespace {
+
 constexpr int kTag = 7301;
+
+// Calls ready() until it is true, sleeping between calls, 1 us at first and
+// doubling up to max_pause: a waiting rank does not burn a core (Open MPI's
+// blocking calls spin). False if `timeout` passed first (none: wait forever).
+template <typename Ready>
+bool poll_with_backoff(Ready ready, std::optional<std::chrono::milliseconds> timeout,
+                       std::chrono::microseconds max_pause) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout.value_or(std::chrono::milliseconds(0));
+  auto pause = std::chrono::microseconds(1);
+  while (!ready()) {
+    if (timeout && std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, max_pause);
+  }
+  return true;
+}
+
+}  // namespace
+
+void quiet_barrier(MPI_Comm comm) {
+  MPI_Request request;
+  check_mpi(MPI_Ibarrier(comm, &request), "MPI_Ibarrier");
+  int done = 0;
+  poll_with_backoff(
+      [&] {
+        check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+        return done != 0;
+      },
+      std::nullopt, std::chrono::microseconds(20000));
 }
 
 void check_mpi(int rc, const char* what) {
@@ -32,15 +62,13 @@ void MpiTransport::send(int dest, const Message& message) {
 std::optional<Envelope> MpiTransport::receive_any_for(std::optional<std::chrono::milliseconds> timeout) {
   MPI_Status status;
   int flag = 0;
-  auto pause = std::chrono::microseconds(1);
-  const auto deadline = std::chrono::steady_clock::now() + timeout.value_or(std::chrono::milliseconds(0));
-  for (;;) {
-    check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, kTag, comm_, &flag, &status), "MPI_Iprobe");
-    if (flag) break;
-    if (timeout && std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, max_idle_sleep_);
-  }
+  const bool arrived = poll_with_backoff(
+      [&] {
+        check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, kTag, comm_, &flag, &status), "MPI_Iprobe");
+        return flag != 0;
+      },
+      timeout, max_idle_sleep_);
+  if (!arrived) return std::nullopt;
   int count = 0;
   check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
   std::string bytes(static_cast<std::size_t>(count), '\0');

@@ -191,9 +191,8 @@ TEST(MasterWorker, ADrainHandsOutNoMorePointsAndReturnsTheRestPending) {
 
 TEST(MasterWorker, AWorkerThatHandsAPointBackGetsNoMore) {
   // The worker is draining: it would hand back every point; the master stops feeding it.
-  const Sweep s = run_sweep(1, make_points(12), [](int, FakeRunner& r) {
-    r.hand_back = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
-  });
+  const Sweep s =
+      run_sweep(1, make_points(12), [](int, FakeRunner& r) { r.hand_back = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}; });
   EXPECT_EQ(s.runners[0].ran, (std::vector<std::int64_t>{0}));
   ASSERT_EQ(s.summaries.size(), 12u);
   for (const auto& p : s.summaries) EXPECT_EQ(p.status, PointStatus::pending);

@@ -31,6 +31,11 @@ class MpiTransport : public Transport {
   std::chrono::microseconds max_idle_sleep_;
 };
 
+/// A barrier over `comm` that sleeps while it waits (up to 20 ms between
+/// polls) instead of spinning like MPI_Barrier: ranks that are done leave the
+/// cores to ranks still working. Collective.
+void quiet_barrier(MPI_Comm comm);
+
 /// Throws MpiError with the MPI error text if `rc` is not MPI_SUCCESS.
 void check_mpi(int rc, const char* what);
 
