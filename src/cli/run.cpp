@@ -4,7 +4,9 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <set>
 
@@ -224,9 +226,54 @@ std::int64_t run_role(const config::JobConfig& job, const std::vector<config::Gr
   return progress.left();
 }
 
-int sweep(const config::JobConfig& job, const std::string& store_path, const StorePlan& plan, MPI_Comm comm, int rank,
-          int size, double progress_seconds) {
-  std::optional<torch::Device> device;
+// After a failure on any rank no collective call may be entered again (the
+// others may sit in one already): the store's handles are dropped without
+// closing (closing is collective), a store still being created is removed,
+// and every rank is aborted. The store stays readable and resumable: after
+// creation only raw rows are written in place.
+[[noreturn]] void abort_sweep(const std::string& what, std::unique_ptr<store::Store>& store, StorePlan& plan,
+                              MPI_Comm comm, int rank) {
+  log::error("aborting the sweep: ", what);
+  (void)store.release();  // deliberately leaked: MPI_Abort ends the process
+  if (rank == 0) plan.lock.discard();
+  MPI_Abort(comm, kFailure);
+  std::abort();
+}
+
+int sweep(const config::JobConfig& job, const std::string& store_path, StorePlan& plan, MPI_Comm comm, int rank,
+          int size, const std::optional<torch::Device>& device, double progress_seconds) {
+  const auto points = config::expand_grid(job);
+  const store::Provenance prov = provenance(comm, size);
+  long long left = 0;
+  std::unique_ptr<store::Store> store;
+  try {
+    store = std::make_unique<store::Store>(plan.resume ? store::Store::open(store_path, comm)
+                                                       : store::Store::create(store_path, comm, job, points, prov));
+    if (rank == 0) {
+      plan.lock.published();
+      log::info("sweep '", job.name, "': ", plan.resume ? "resuming, " : "", plan.todo.size(), " of ", points.size(),
+                " points to run on ", size - 1, " worker(s); store ", store_path);
+    }
+    left = run_role(job, points, plan, *store, comm, rank, device, progress_seconds);
+    quiet_barrier(comm);  // idle workers wait here without spinning while others still train
+    check_mpi(MPI_Bcast(&left, 1, MPI_LONG_LONG, 0, comm), "MPI_Bcast");
+    std::string end = utc_now();
+    bcast_string(end, comm);
+    store->finish(end);
+    store->close();
+  } catch (const std::exception& e) {
+    abort_sweep(e.what(), store, plan, comm, rank);
+  }
+  if (rank == 0) {
+    std::cout << "results: " << store_path << "\nreport:  lsweep report " << store_path << "\n";
+    if (left > 0) std::cout << left << " point(s) left: run the same command again to resume\n";
+  }
+  return left > 0 ? kInterrupted : kOk;
+}
+
+// Every worker finds its device; a refusal (cuda without a GPU) on any rank
+// refuses the run before the store is touched. Collective.
+bool resolve_devices(const config::JobConfig& job, MPI_Comm comm, int rank, std::optional<torch::Device>& device) {
   std::string device_error;
   const int local_rank = node_local_rank(comm);  // collective: every rank calls it
   if (rank != 0) {
@@ -236,37 +283,7 @@ int sweep(const config::JobConfig& job, const std::string& store_path, const Sto
       device_error = e.what();
     }
   }
-  if (any_rank_error(device_error, comm, rank)) return kBadInput;
-  const auto points = config::expand_grid(job);
-  const store::Provenance prov = provenance(comm, size);
-  long long left = 0;
-  // From here on a failure on one rank (a full disk seen by rank 0 alone) can
-  // leave the others in a collective call: abort them all, before the store's
-  // destructor could join a collective close. The store stays readable and
-  // resumable: only raw rows are written after creation.
-  try {
-    store::Store store =
-        plan.resume ? store::Store::open(store_path, comm) : store::Store::create(store_path, comm, job, points, prov);
-    if (rank == 0) {
-      log::info("sweep '", job.name, "': ", plan.resume ? "resuming, " : "", plan.todo.size(), " of ", points.size(),
-                " points to run on ", size - 1, " worker(s); store ", store_path);
-    }
-    left = run_role(job, points, plan, store, comm, rank, device, progress_seconds);
-    quiet_barrier(comm);  // idle workers wait here without spinning while others still train
-    check_mpi(MPI_Bcast(&left, 1, MPI_LONG_LONG, 0, comm), "MPI_Bcast");
-    std::string end = utc_now();
-    bcast_string(end, comm);
-    store.finish(end);
-    store.close();
-  } catch (const std::exception& e) {
-    log::error("aborting the sweep: ", e.what());
-    MPI_Abort(comm, kFailure);
-  }
-  if (rank == 0) {
-    std::cout << "results: " << store_path << "\nreport:  lsweep report " << store_path << "\n";
-    if (left > 0) std::cout << left << " point(s) left: run the same command again to resume\n";
-  }
-  return left > 0 ? kInterrupted : kOk;
+  return !any_rank_error(device_error, comm, rank);
 }
 
 }  // namespace
@@ -279,7 +296,7 @@ int run_command(const std::string& job_path, const std::string& store_path, doub
   std::string text, read_error;
   if (mpi.rank() == 0) {
     try {
-      text = config::read_text_file(job_path, "job file");
+      text = config::read_job_text(job_path);
     } catch (const ConfigError& e) {
       read_error = e.what();
     }
@@ -300,6 +317,8 @@ int run_command(const std::string& job_path, const std::string& store_path, doub
                  std::to_string(mpi.size()) + ": run it as mpirun -np N lsweep run ... with N >= 2";
   }
   if (agreed_error(rank_error, comm, mpi.rank())) return kBadInput;
+  std::optional<torch::Device> device;
+  if (!resolve_devices(*job, comm, mpi.rank(), device)) return kBadInput;
   StorePlan plan;
   if (mpi.rank() == 0) {
     try {
@@ -323,13 +342,12 @@ int run_command(const std::string& job_path, const std::string& store_path, doub
     return kOk;
   }
   try {
-    return sweep(*job, store_path, plan, comm, mpi.rank(), mpi.size(), progress_seconds);
+    return sweep(*job, store_path, plan, comm, mpi.rank(), mpi.size(), device, progress_seconds);
   } catch (const std::exception& e) {
     // A collective step can no longer complete on every rank: abort them all.
-    log::error("aborting the sweep: ", e.what());
-    MPI_Abort(comm, kFailure);
+    std::unique_ptr<store::Store> none;
+    abort_sweep(e.what(), none, plan, comm, mpi.rank());
   }
-  return kFailure;
 }
 
 }  // namespace lsweep::cli

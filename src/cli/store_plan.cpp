@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 
 #include "commands.hpp"
@@ -28,30 +27,39 @@ StorePlan refuse(int code, std::string error) {
   return plan;
 }
 
+std::string file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a folder";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
 // "" if a new store can be made at `path`, else why not.
 std::string folder_error(const std::string& path) {
   const auto slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (base.empty() || base == "." || base == "..") {
+    return "--store = " + path + ": names a folder, not a file; allowed: a store file or a new file path";
+  }
   struct stat st {};
   if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return "--store = " + path + ": folder '" + dir + "' does not exist; allowed: a path in an existing folder";
   }
   if (access(dir.c_str(), W_OK) != 0) {
-    return "--store = " + path + ": folder '" + dir + "' is not writable; allowed: a path in a folder you can write";
+    return "--store = " + path + ": folder '" + dir + "' is not writable (" + std::strerror(errno) +
+           "); allowed: a path in a folder you can write";
   }
   return {};
 }
 
-// Called with the store's lock held.
+// A new store: lock PATH.creating, which becomes the store once it is built.
 StorePlan plan_new(const std::string& path, const config::JobConfig& job) {
-  struct stat st {};
-  const std::string temp = path + store::schema::kCreatingSuffix;
-  if (stat(temp.c_str(), &st) == 0) {
-    // Points only run once the store has its real name, so this holds no results.
-    log::warn("removing '", temp, "', left by a run that was stopped while creating its store");
-    if (std::remove(temp.c_str()) != 0) return refuse(kStorage, "cannot remove the stale '" + temp + "'");
-  }
   StorePlan plan;
+  const std::string temp = path + store::schema::kCreatingSuffix;
+  if (const std::string why = plan.lock.lock_new(path, temp); !why.empty()) return refuse(kBadInput, why);
   for (const auto& p : config::expand_grid(job)) plan.todo.push_back(p.id);
   plan.counts[static_cast<int>(PointStatus::pending)] = static_cast<std::int64_t>(plan.todo.size());
   return plan;
@@ -74,21 +82,6 @@ std::string grid_mismatch(const store::StoreContents& contents, const config::Jo
     }
   }
   return {};
-}
-
-// Holds PATH.lock for the rest of the process; "" or why it cannot.
-std::string lock_store(const std::string& path) {
-  const std::string lock = path + ".lock";
-  const int fd = open(lock.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-  if (fd < 0) return "--store = " + path + ": cannot create the lock file '" + lock + "': " + std::strerror(errno);
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int err = errno;
-    close(fd);
-    return err == EWOULDBLOCK ? "--store = " + path + ": another lsweep run is using this store (it holds '" + lock +
-                                    "'); allowed: one run per store at a time"
-                              : "--store = " + path + ": cannot lock '" + lock + "': " + std::strerror(err);
-  }
-  return {};  // fd stays open on purpose: the lock lasts until this process ends
 }
 
 StorePlan plan_resume(const std::string& path, const config::JobConfig& job) {
@@ -129,17 +122,33 @@ StorePlan plan_resume(const std::string& path, const config::JobConfig& job) {
 }  // namespace
 
 StorePlan plan_store(const std::string& path, const config::JobConfig& job) {
+  if (path.empty()) return refuse(kBadInput, "--store = '': allowed: the path of a store file (new or existing)");
   struct stat st {};
-  if (stat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT) return refuse(kStorage, "--store = " + path + ": cannot be examined: " + std::strerror(errno));
+  if (lstat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return refuse(kBadInput, "--store = " + path + ": cannot be examined: " + std::strerror(errno));
     if (const std::string why = folder_error(path); !why.empty()) return refuse(kBadInput, why);
-    if (const std::string why = lock_store(path); !why.empty()) return refuse(kBadInput, why);
-    return plan_new(path, job);
+    StorePlan plan = plan_new(path, job);
+    // A run that published the store meanwhile: it is an existing store now.
+    if (plan.exit_code != 0 || lstat(path.c_str(), &st) != 0) return plan;
+    plan.lock.discard();
   }
-  if (const std::string why = lock_store(path); !why.empty()) return refuse(kBadInput, why);
-  if (!S_ISREG(st.st_mode))
-    return refuse(kBadInput, "--store = " + path + ": not a regular file; allowed: a store file or a new path");
-  return plan_resume(path, job);
+  if (S_ISLNK(st.st_mode) && stat(path.c_str(), &st) != 0) {
+    return refuse(kBadInput, "--store = " + path + ": a symbolic link to a path that does not exist (" +
+                                 std::strerror(errno) + "); allowed: a store file or a new path");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return refuse(kBadInput, "--store = " + path + ": " + file_kind(st.st_mode) +
+                                 ", not a store file; allowed: a store file or a new path");
+  }
+  StoreLock lock;
+  if (const std::string why = lock.lock_existing(path); !why.empty()) return refuse(kBadInput, why);
+  StorePlan plan = plan_resume(path, job);
+  if (plan.exit_code == 0 && !plan.todo.empty() && !lock.writable()) {
+    return refuse(kBadInput, "--store = " + path + ": " + std::to_string(plan.todo.size()) +
+                                 " point(s) left to run, but the store is not writable; allowed: a store you can write");
+  }
+  plan.lock = std::move(lock);
+  return plan;
 }
 
 }  // namespace lsweep::cli

@@ -8,6 +8,7 @@
 
 #include "lsweep/config/job_config.hpp"
 #include "progress.hpp"
+#include "store_lock.hpp"
 
 namespace lsweep::cli {
 
@@ -17,14 +18,17 @@ struct StorePlan {
   bool resume = false;             ///< open the existing store instead of creating one
   std::vector<std::int64_t> todo;  ///< point ids to run (pending or running in the store)
   StatusCounts counts{};           ///< the store's points by status (rank 0 only: not broadcast)
+  StoreLock lock;                  ///< rank 0 only: held for the whole run
 };
 
-/// Serial (rank 0 only). First takes PATH.lock (flock, held until the
-/// process ends, released by the kernel even on kill -9): one run per store.
-/// A new store needs a writable folder; a leftover
-/// "PATH.creating" from a run killed while creating is removed. An existing
-/// path must be a lsweep store made by the same job (config::job_differences);
-/// its pending and running points are left to run.
+/// Serial (rank 0 only). Refuses, before anything is created, paths that
+/// cannot be a store: empty, a folder, a FIFO, a device, a dangling symbolic
+/// link, a missing or read-only folder. Then takes the store's lock (see
+/// StoreLock: one run per store, whatever the spelling of its path), held in
+/// the plan until it is destroyed. A new store is made as "PATH.creating"
+/// (created and locked here; a leftover from a run killed while creating is
+/// taken over). An existing path must be a lsweep store made by the same job
+/// (config::job_differences); its pending and running points are left to run.
 StorePlan plan_store(const std::string& path, const config::JobConfig& job);
 
 }  // namespace lsweep::cli

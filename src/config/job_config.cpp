@@ -1,9 +1,13 @@
 #include "lsweep/config/job_config.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
-#include <fstream>
-#include <sstream>
+#include <cstring>
 
 #include "lsweep/common/error.hpp"
 #include "lsweep/common/format.hpp"
@@ -21,6 +25,14 @@ constexpr std::int64_t kMaxPoints = 10000000;
 constexpr std::size_t kMaxJobBytes = 60000;
 // Integer axes pass through double: 2^53 keeps every seed exact.
 constexpr std::int64_t kMaxSeed = std::int64_t{1} << 53;
+
+std::string file_kind(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "a special file";
+}
 
 // One grid axis: a non-empty list, or a range table {from, to, num, spacing}.
 struct AxisRule {
@@ -76,7 +88,9 @@ std::vector<double> axis_range(TableReader& parent, const toml::table& range, co
     try {
       return axis_value(r, node, name, plain);
     } catch (const ConfigError& e) {
-      if (!log_needs_positive) throw;
+      // The hint only where positivity is the reason: a finite number <= 0.
+      const auto v = node.value<double>();
+      if (!log_needs_positive || !v || !std::isfinite(*v) || *v > 0.0) throw;
       throw ConfigError(std::string(e.what()) + " (log spacing needs values > 0; for 0 use spacing = \"linear\")");
     }
   };
@@ -100,9 +114,10 @@ std::vector<double> axis(TableReader& r, const std::string& key, const AxisRule&
     r.fail_missing(key, shape);
   }
   std::vector<double> values;
+  const toml::array* array = node->as_array();
   if (const auto* table = node->as_table()) {
     values = axis_range(r, *table, key, rule);
-  } else if (const auto* array = node->as_array()) {
+  } else if (array) {
     if (array->empty()) r.fail(*node, r.field(key), shape);
     for (std::size_t i = 0; i < array->size(); ++i) {
       values.push_back(axis_value(r, *array->get(i), r.field(key) + "[" + std::to_string(i) + "]", rule));
@@ -117,8 +132,10 @@ std::vector<double> axis(TableReader& r, const std::string& key, const AxisRule&
   for (std::size_t i = 0; i < values.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
       if (values[i] == values[j]) {
-        const std::string v =
-            rule.integer ? std::to_string(static_cast<std::int64_t>(values[i])) : shortest_double(values[i]);
+        // What the user wrote ("full", not 0); a range shows the rounded value.
+        const std::string v = array ? detail::show(*array->get(i))
+                              : rule.integer ? std::to_string(static_cast<std::int64_t>(values[i]))
+                                             : shortest_double(values[i]);
         throw ConfigError(r.origin() + ": " + r.field(key) + "[" + std::to_string(i) + "] = " + v + ": repeats " +
                           r.field(key) + "[" + std::to_string(j) + "]" +
                           (node->is_table() ? " once the range is rounded to integers" : "") +
@@ -278,16 +295,42 @@ JobConfig parse_job(std::string_view text, const std::string& origin) {
   return job;
 }
 
-std::string read_text_file(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(what + " '" + path + "' cannot be read (missing or no permission)");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw ConfigError(what + " '" + path + "' cannot be read (I/O error)");
-  return text.str();
+std::string read_job_text(const std::string& path) {
+  const std::string name = "job file '" + path + "'";
+  if (path.empty()) throw ConfigError("job file = '': allowed: the path of a TOML job file");
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked on
+  // the opened file, so it cannot change between the check and the read.
+  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw ConfigError(name + " cannot be read: " + std::strerror(errno));
+  struct stat st {};
+  const bool ok = fstat(fd, &st) == 0;
+  const auto fail = [&](const std::string& why) {
+    close(fd);
+    throw ConfigError(name + " " + why);
+  };
+  if (!ok) fail(std::string("cannot be examined: ") + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) fail("is a folder; allowed: a job file (TOML)");
+  if (!S_ISREG(st.st_mode)) fail("is " + file_kind(st.st_mode) + ", not a regular file; allowed: a job file (TOML)");
+  if (static_cast<std::size_t>(st.st_size) > kMaxJobBytes) {
+    fail("has " + std::to_string(st.st_size) + " bytes: allowed at most " + std::to_string(kMaxJobBytes) +
+         " (it is stored in the store; write long lists as ranges)");
+  }
+  std::string text(kMaxJobBytes + 1, '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {  // at most one byte past the limit, even if the file grows meanwhile
+    const ssize_t n = read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(std::string("cannot be read: ") + std::strerror(errno));
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  close(fd);
+  if (got > kMaxJobBytes) throw ConfigError(name + " grew beyond " + std::to_string(kMaxJobBytes) + " bytes while read");
+  text.resize(got);
+  return text;
 }
 
-JobConfig load_job(const std::string& path) { return parse_job(read_text_file(path, "job file"), path); }
+JobConfig load_job(const std::string& path) { return parse_job(read_job_text(path), path); }
 
 std::int64_t input_dim(const DataConfig& data) {
   if (data.pca > 0) return data.pca;

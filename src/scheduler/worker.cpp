@@ -15,6 +15,8 @@ PointSummary run_guarded(PointRunner& runner, const config::GridPoint& point) {
   PointSummary failed;
   try {
     return runner.run(point);
+  } catch (const FatalError&) {
+    throw;  // not the point's fault: the whole sweep stops
   } catch (const std::exception& e) {
     log::warn("point ", point.id, " failed: ", e.what());
     failed = failed_summary(point, e.what());
@@ -34,6 +36,8 @@ bool run_task(Transport& transport, PointRunner& runner, const Task& task) {
     if (s.status == PointStatus::failed) {
       try {
         runner.record_failure(s);
+      } catch (const FatalError&) {
+        throw;
       } catch (const std::exception& e) {
         Result lost{{s}};
         transport.send(kMaster, make_error(std::string("cannot record failed point: ") + e.what(), lost));

@@ -116,7 +116,7 @@ Store Store::create(const std::string& path, MPI_Comm comm, const config::JobCon
   s.num_points_ = static_cast<std::int64_t>(points.size());
   s.num_checkpoints_ = static_cast<std::int64_t>(steps.size());
   const std::string temp = path + schema::kCreatingSuffix;
-  s.file_ = Handle(H5Fcreate(temp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, mpio_access(comm).get()),
+  s.file_ = Handle(H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, mpio_access(comm).get()),
                    "creating store '" + temp + "' (it must not exist yet)");
   s.init_handles();
   for (const auto& g : schema::groups()) {

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -325,6 +329,61 @@ TEST(JobConfigRejects, QuadraticHingeWithTenClasses) {
 TEST(JobConfigRejects, SectionsThatAreNotTables) {
   const std::string text = "grid = 3\n[data]\nkind = \"gaussian\"\ntrain_size = 4\ndim = 2\n";
   EXPECT_THROW(parse_job(text, "job.toml"), ConfigError);
+}
+
+TEST(JobConfigRejects, RepeatedFullBatchShowingWhatTheUserWrote) {
+  Sections s;
+  s.grid = "lr = [0.1]\nbatch = [\"full\", \"full\"]\nwidth = [2]\n";
+  EXPECT_REJECTED(s, "grid.batch[1] = \"full\": repeats grid.batch[0]");
+}
+
+TEST(JobConfigRejects, LogRangeEndsWithTheRightHint) {
+  // Only a finite number <= 0 gets the hint about log spacing.
+  for (const char* end : {"\"x\"", "nan", "inf", "-inf"}) {
+    Sections s;
+    s.grid = std::string("lr = { from = 0.1, to = ") + end + ", num = 3 }\nbatch = [4]\nwidth = [2]\n";
+    EXPECT_REJECTED(s, "grid.lr.to = ");
+    EXPECT_EQ(error_of(s).find("log spacing"), std::string::npos) << error_of(s);
+  }
+  Sections s;
+  s.grid = "lr = [0.1]\nbatch = [4]\nwidth = [2]\nseed = { from = 1, to = 9007199254740993, num = 2 }\n";
+  EXPECT_REJECTED(s, "grid.seed.to = 9007199254740993", "<= 9007199254740992");
+  EXPECT_EQ(error_of(s).find("log spacing"), std::string::npos) << error_of(s);
+  s.grid = "lr = [0.1]\nbatch = [4]\nwidth = [2]\nseed = { from = 0, to = 3, num = 2 }\n";
+  EXPECT_REJECTED(s, "grid.seed.from = 0", "log spacing needs values > 0");
+}
+
+// The message of the ConfigError that reading `path` throws ("" if none).
+std::string read_error(const std::string& path) {
+  try {
+    read_job_text(path);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ReadJobText, RefusesPathsThatAreNotRegularFiles) {
+  EXPECT_NE(read_error("").find("allowed: the path of a TOML job file"), std::string::npos);
+  EXPECT_NE(read_error("/tmp").find("job file '/tmp' is a folder"), std::string::npos) << read_error("/tmp");
+  EXPECT_NE(read_error("/dev/zero").find("is a character device, not a regular file"), std::string::npos);
+  char fifo[] = "/tmp/lsweep_fifo_XXXXXX";
+  ASSERT_NE(mkdtemp(fifo), nullptr);
+  const std::string path = std::string(fifo) + "/job.toml";
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  EXPECT_NE(read_error(path).find("is a FIFO (named pipe), not a regular file"), std::string::npos)
+      << read_error(path);  // and it returned: no writer was waited for
+  std::remove(path.c_str());
+  rmdir(fifo);
+}
+
+TEST(ReadJobText, RefusesFilesLongerThanAJobMayBe) {
+  const std::string path = ::testing::TempDir() + "/long_job.toml";
+  std::ofstream(path) << std::string(60001, '#');
+  EXPECT_NE(read_error(path).find("has 60001 bytes: allowed at most 60000"), std::string::npos) << read_error(path);
+  std::ofstream(path) << std::string(60000, '#');
+  EXPECT_EQ(read_job_text(path).size(), 60000u);
+  std::remove(path.c_str());
 }
 
 TEST(LoadJob, RejectsAMissingFileNamingIt) {

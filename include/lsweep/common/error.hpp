@@ -40,6 +40,13 @@ class TrainingError : public Error {
   using Error::Error;
 };
 
+/// The sweep cannot go on on any rank (its store cannot be written): never
+/// recorded as the failure of a point, so the point runs again on resume.
+class FatalError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// The master/worker protocol was violated.
 class SchedulerError : public Error {
  public:

@@ -77,8 +77,11 @@ JobConfig parse_job(std::string_view text, const std::string& origin);
 /// Reads `path` and calls parse_job. Throws ConfigError if it cannot be read.
 JobConfig load_job(const std::string& path);
 
-/// Reads a whole file into a string; throws ConfigError naming `what` otherwise.
-std::string read_text_file(const std::string& path, const std::string& what);
+/// A job file's text. Throws ConfigError naming the path when it is empty,
+/// missing, unreadable, a folder, a FIFO, a device or any other non-regular
+/// file, or longer than the 60000 bytes a job may have; never blocks on a FIFO
+/// and never reads more than one byte past the limit.
+std::string read_job_text(const std::string& path);
 
 /// Input features seen by the model after preprocessing.
 std::int64_t input_dim(const DataConfig& data);

@@ -14,16 +14,19 @@ class PointRunner {
  public:
   virtual ~PointRunner() = default;
   /// Trains and records one point; returns its summary (done or diverged).
-  /// May throw anything: the point is then recorded as failed.
+  /// May throw anything: the point is then recorded as failed; but a
+  /// FatalError (the store cannot be written) ends the worker loop instead.
   virtual PointSummary run(const config::GridPoint& point) = 0;
   /// Records a failed point (status and message). If this throws, the worker
-  /// reports an error to the master and stops taking work.
+  /// reports an error to the master and stops taking work (a FatalError
+  /// ends the worker loop instead).
   virtual void record_failure(const PointSummary& failed) = 0;
 };
 
 /// Runs until shutdown (returns normally) or until the runner cannot record a
 /// failure (reports an error to the master, then returns). Throws
-/// SchedulerError on a message that breaks the protocol.
+/// SchedulerError on a message that breaks the protocol, and passes on the
+/// runner's FatalError (the caller must then stop every rank).
 void run_worker(Transport& transport, PointRunner& runner);
 
 /// The summary of a point that threw `what`.
