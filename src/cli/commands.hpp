@@ -3,16 +3,20 @@
 
 #include <string>
 
+#include "lsweep/config/probe_spec.hpp"
+
 namespace lsweep::cli {
 
 /// Exit codes shared by all subcommands.
 enum ExitCode : int { kOk = 0, kFailure = 1, kBadInput = 2, kStorage = 3, kInterrupted = 4 };
 
-int validate_command(const std::string& job_path);
+// `catalog`: the probes a job may name (the product's: probes::builtin()).
+int validate_command(const std::string& job_path, const config::ProbeCatalog& catalog);
 /// Returns kInterrupted when a drain signal left points to run (resume with the same command).
-int run_command(const std::string& job_path, const std::string& store_path, double progress_seconds);
-/// `left_only`: print just the number of points still to run (pending or running).
-int status_command(const std::string& store_path, bool left_only);
-int report_command(const std::string& store_path, bool csv);
+int run_command(const std::string& job_path, const std::string& store_path, double progress_seconds,
+                const config::ProbeCatalog& catalog);
+/// `left_only`: print just the number of points still to run (pending, running, or torn).
+int status_command(const std::string& store_path, bool left_only, const config::ProbeCatalog& catalog);
+int report_command(const std::string& store_path, bool csv, const config::ProbeCatalog& catalog);
 
 }  // namespace lsweep::cli

@@ -9,6 +9,7 @@
 #include "lsweep/common/error.hpp"
 #include "lsweep/common/log.hpp"
 #include "lsweep/common/version.hpp"
+#include "lsweep/probes/probe.hpp"
 
 int main(int argc, char** argv) {
   using namespace lsweep;
@@ -46,10 +47,11 @@ int main(int argc, char** argv) {
   }
   try {
     log::set_level(log::parse_level(log_level));
-    if (*validate) return cli::validate_command(job_path);
-    if (*run) return cli::run_command(job_path, store_path, progress_seconds);
-    if (*status) return cli::status_command(store_path, left_only);
-    if (*report) return cli::report_command(store_path, csv);
+    const auto& catalog = probes::builtin();
+    if (*validate) return cli::validate_command(job_path, catalog);
+    if (*run) return cli::run_command(job_path, store_path, progress_seconds, catalog);
+    if (*status) return cli::status_command(store_path, left_only, catalog);
+    if (*report) return cli::report_command(store_path, csv, catalog);
   } catch (const ConfigError& e) {
     std::cerr << "lsweep: error: " << e.what() << "\n";
     return cli::kBadInput;

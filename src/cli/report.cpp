@@ -1,4 +1,6 @@
-// `lsweep report`: a store as a readable table, or as CSV.
+// `lsweep report`: a store as a readable table, or as CSV. Its columns are the
+// layout's per-point scalars that name a csv_column (base and probes), in
+// layout order with text columns last, then row_check.
 
 #include <cmath>
 #include <cstdio>
@@ -8,24 +10,11 @@
 
 #include "commands.hpp"
 #include "lsweep/common/format.hpp"
-#include "lsweep/store/store.hpp"
+#include "lsweep/config/layout.hpp"
+#include "lsweep/store/store_reader.hpp"
 
 namespace lsweep::cli {
 namespace {
-
-const std::vector<std::string> kColumns{"point_id",
-                                        "lr",
-                                        "batch",
-                                        "width",
-                                        "seed",
-                                        "status",
-                                        "final_train_loss",
-                                        "final_test_loss",
-                                        "train_accuracy",
-                                        "test_accuracy",
-                                        "steps",
-                                        "wall_seconds",
-                                        "error"};
 
 // exact: the shortest text that reads back as the same double (CSV);
 // otherwise 6 significant digits (the table).
@@ -37,22 +26,49 @@ std::string number(double v, bool exact) {
   return buf;
 }
 
-std::vector<std::string> cells(const store::StoredPoint& row, bool exact) {
-  const auto& p = row.point;
-  const auto& s = row.summary;
-  return {std::to_string(p.id),
-          number(p.lr, exact),
-          std::to_string(p.batch),
-          std::to_string(p.width),
-          std::to_string(p.seed),
-          to_string(s.status),
-          number(s.final_train_loss, exact),
-          number(s.final_test_loss, exact),
-          number(s.train_accuracy, exact),
-          number(s.test_accuracy, exact),
-          std::to_string(s.steps),
-          number(s.wall_seconds, exact),
-          s.error};
+// One column: its header and a cell per point.
+struct Column {
+  std::string name;
+  std::vector<std::string> cells;
+};
+
+bool finished(PointStatus s) { return s != PointStatus::pending && s != PointStatus::running; }
+
+Column read_column(const store::StoreReader& r, const DatasetSpec& s, const std::vector<PointStatus>& status,
+                   bool exact) {
+  Column c{s.csv_column, {}};
+  if (s.type == ElementType::status) {
+    for (auto v : status) c.cells.push_back(to_string(v));
+  } else if (s.type == ElementType::text) {
+    c.cells = r.texts(s.path);
+  } else if (s.type == ElementType::int64) {
+    for (auto v : r.integers(s.path)) c.cells.push_back(std::to_string(v));
+  } else {
+    for (double v : r.doubles(s.path)) c.cells.push_back(number(v, exact));
+  }
+  return c;
+}
+
+std::vector<Column> columns(const store::StoreReader& r, bool exact) {
+  const auto status = r.statuses();
+  std::vector<Column> out;
+  Column id{"point_id", {}};
+  for (std::int64_t i = 0; i < r.num_points(); ++i) id.cells.push_back(std::to_string(i));
+  out.push_back(std::move(id));
+  for (bool text : {false, true}) {
+    for (const auto& s : r.layout()) {
+      if (!s.csv_column.empty() && (s.type == ElementType::text) == text) out.push_back(read_column(r, s, status, exact));
+    }
+  }
+  // ok / torn for finished rows ("-": a version-1 store has no checksums); empty for the others.
+  const auto torn = r.torn_rows(status);
+  const bool checked = find_spec(r.layout(), config::layout::kChecksum) != nullptr;
+  Column check{"row_check", {}};
+  for (std::size_t i = 0; i < status.size(); ++i) {
+    check.cells.push_back(!finished(status[i]) ? "" : !checked ? "-" : torn[i] ? "torn" : "ok");
+  }
+  out.push_back(std::move(check));
+  return out;
 }
 
 std::string csv_field(const std::string& text) {
@@ -62,62 +78,64 @@ std::string csv_field(const std::string& text) {
   return out + "\"";
 }
 
-void print_csv(const store::StoreContents& contents) {
-  std::string line;
-  for (const auto& c : kColumns) line += (line.empty() ? "" : ",") + c;
-  std::cout << line << "\n";
-  for (const auto& row : contents.points) {
-    line.clear();
-    bool first = true;
-    for (const auto& cell : cells(row, true)) {
-      line += (first ? "" : ",") + csv_field(cell);
-      first = false;
+void print_csv(const std::vector<Column>& cols) {
+  const std::size_t rows = cols.front().cells.size();
+  for (std::size_t i = 0; i <= rows; ++i) {
+    std::string line;
+    for (std::size_t c = 0; c < cols.size(); ++c) {
+      line += (c ? "," : "") + csv_field(i == 0 ? cols[c].name : cols[c].cells[i - 1]);
     }
     std::cout << line << "\n";
   }
 }
 
-void print_table(const std::string& path, const store::StoreContents& contents) {
+void print_table(const store::StoreReader& r, const std::vector<Column>& cols) {
   const auto attr = [&](const char* name) {
-    auto it = contents.attributes.find(name);
-    return it == contents.attributes.end() || it->second.empty() ? std::string("-") : it->second;
+    const std::string v = r.attribute(name);
+    return v.empty() ? std::string("-") : v;
   };
-  std::cout << "store: " << path << "\njob: " << attr("job_name") << "    lsweep " << attr("lsweep_version") << " ("
-            << attr("git_commit") << ")\nhosts: " << attr("hosts") << "    ranks: " << contents.num_ranks
-            << "\nstarted: " << attr("start_time") << "    ended: " << attr("end_time") << "\n\n";
-  std::vector<std::vector<std::string>> rows{kColumns};
-  int counts[kPointStatusCount] = {};
-  for (const auto& row : contents.points) {
-    rows.push_back(cells(row, false));
-    ++counts[static_cast<int>(row.summary.status)];
+  std::cout << "store: " << r.path() << "    schema version " << r.version() << "\njob: " << attr("job_name")
+            << "    lsweep " << attr("lsweep_version") << " (" << attr("git_commit") << ")\nhosts: " << attr("hosts")
+            << "    ranks: " << r.num_ranks() << "\nstarted: " << attr("start_time") << "    ended: " << attr("end_time")
+            << "\n\n";
+  const std::size_t rows = cols.front().cells.size();
+  std::vector<std::size_t> widths;
+  for (const auto& c : cols) {
+    std::size_t w = c.name.size();
+    for (const auto& cell : c.cells) w = std::max(w, cell.size());
+    widths.push_back(w);
   }
-  std::vector<std::size_t> widths(kColumns.size(), 0);
-  for (const auto& r : rows) {
-    for (std::size_t i = 0; i < r.size(); ++i) widths[i] = std::max(widths[i], r[i].size());
-  }
-  for (const auto& r : rows) {
+  for (std::size_t i = 0; i <= rows; ++i) {
     std::string line;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size()) line += std::string(widths[i] - r[i].size() + 2, ' ');
+    for (std::size_t c = 0; c < cols.size(); ++c) {
+      const std::string& cell = i == 0 ? cols[c].name : cols[c].cells[i - 1];
+      line += cell;
+      if (c + 1 < cols.size()) line += std::string(widths[c] - cell.size() + 2, ' ');
     }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
     std::cout << line << "\n";
   }
-  std::cout << "\n" << contents.points.size() << " points:";
+  int counts[kPointStatusCount] = {};
+  for (auto s : r.statuses()) ++counts[static_cast<int>(s)];
+  std::cout << "\n" << rows << " points:";
   for (int i = 0; i < kPointStatusCount; ++i) {
     if (counts[i] > 0) std::cout << " " << counts[i] << " " << to_string(static_cast<PointStatus>(i));
   }
+  std::size_t torn = 0;
+  for (const auto& cell : cols.back().cells) torn += cell == "torn";
+  if (torn > 0) std::cout << " (" << torn << " torn by a crash: they run again on resume)";
   std::cout << "\n";
 }
 
 }  // namespace
 
-int report_command(const std::string& store_path, bool csv) {
-  const store::StoreContents contents = store::read_store(store_path);
+int report_command(const std::string& store_path, bool csv, const config::ProbeCatalog& catalog) {
+  const store::StoreReader reader(store_path, catalog);
+  const auto cols = columns(reader, csv);
   if (csv) {
-    print_csv(contents);
+    print_csv(cols);
   } else {
-    print_table(store_path, contents);
+    print_table(reader, cols);
   }
   return kOk;
 }

@@ -16,10 +16,12 @@
 #include "lsweep/common/log.hpp"
 #include "lsweep/common/version.hpp"
 #include "lsweep/config/grid.hpp"
+#include "lsweep/config/layout.hpp"
 #include "lsweep/scheduler/master.hpp"
 #include "lsweep/scheduler/mpi_transport.hpp"
 #include "lsweep/scheduler/worker.hpp"
 #include "lsweep/store/store.hpp"
+#include "lsweep/probes/probe.hpp"
 #include "lsweep/training/trainer.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
@@ -113,9 +115,10 @@ store::Provenance provenance(MPI_Comm comm, int size) {
   return p;
 }
 
-// A worker's point runner: trains, then writes the point's rows itself.
-// After a drain signal it interrupts the point it trains and starts no other:
-// those are stored as pending, to run again on resume.
+// A worker's point runner: trains, with the job's probes watching, then
+// writes the point's rows itself. After a drain signal it interrupts the
+// point it trains and starts no other: those are stored as pending, to run
+// again on resume.
 class TrainingRunner : public scheduler::PointRunner {
  public:
   TrainingRunner(const config::JobConfig& job, store::Store& store, torch::Device device)
@@ -131,12 +134,13 @@ class TrainingRunner : public scheduler::PointRunner {
       data_ = training::load_dataset(job_.data, dtype);
     }
     training::Trainer trainer(job_, point, *data_, device_);
-    const PointRecord record = trainer.run(&drain_requested());
-    if (record.summary.status == PointStatus::pending) {
-      store_.write_summary(record.summary);
-    } else {
-      store_.write_record(record);
-    }
+    training::RunOptions options;
+    options.interrupt = &drain_requested();
+    // A version-1 store (resumed) has no probe datasets: its job has no probes.
+    const auto observers = probes::observers_for(job_, point);
+    for (const auto& o : observers) options.observers.push_back(o.get());
+    const PointRecord record = trainer.run(store_.layout(), options);
+    store_.write_point(record);
     return record.summary;
   }
 
@@ -168,8 +172,9 @@ class Progress {
   void on_result(const PointSummary& s) {
     const auto& p = points_[static_cast<std::size_t>(s.point_id)];
     log::info("point ", s.point_id, " (lr ", p.lr, ", batch ", p.batch, ", width ", p.width, ", seed ", p.seed,
-              "): ", to_string(s.status), ", train loss ", s.final_train_loss, ", test accuracy ", s.test_accuracy,
-              ", ", s.wall_seconds, " s", s.error.empty() ? "" : " [" + s.error + "]");
+              "): ", to_string(s.status), ", train loss ", s.scalar(config::layout::kFinalTrainLoss),
+              ", test accuracy ", s.scalar(config::layout::kTestAccuracy), ", ", s.wall_seconds, " s",
+              s.error.empty() ? "" : " [" + s.error + "]");
     --counts_[static_cast<int>(PointStatus::running)];
     ++counts_[static_cast<int>(s.status)];
     if (s.status != PointStatus::pending) ++finished_;
@@ -247,8 +252,8 @@ int sweep(const config::JobConfig& job, const std::string& store_path, StorePlan
   long long left = 0;
   std::unique_ptr<store::Store> store;
   try {
-    store = std::make_unique<store::Store>(plan.resume ? store::Store::open(store_path, comm)
-                                                       : store::Store::create(store_path, comm, job, points, prov));
+    store = std::make_unique<store::Store>(plan.resume ? store::Store::open(store_path, comm, job)
+                                                       : store::Store::create(store_path, comm, job, prov));
     if (rank == 0) {
       plan.lock.published();
       log::info("sweep '", job.name, "': ", plan.resume ? "resuming, " : "", plan.todo.size(), " of ", points.size(),
@@ -288,7 +293,8 @@ bool resolve_devices(const config::JobConfig& job, MPI_Comm comm, int rank, std:
 
 }  // namespace
 
-int run_command(const std::string& job_path, const std::string& store_path, double progress_seconds) {
+int run_command(const std::string& job_path, const std::string& store_path, double progress_seconds,
+                const config::ProbeCatalog& catalog) {
   MpiSession mpi;
   install_drain_handlers();
   const MPI_Comm comm = MPI_COMM_WORLD;
@@ -306,7 +312,7 @@ int run_command(const std::string& job_path, const std::string& store_path, doub
   std::optional<config::JobConfig> job;
   std::string parse_error;
   try {
-    job = config::parse_job(text, job_path);
+    job = config::parse_job(text, job_path, catalog);
   } catch (const ConfigError& e) {
     parse_error = e.what();
   }
@@ -322,7 +328,7 @@ int run_command(const std::string& job_path, const std::string& store_path, doub
   StorePlan plan;
   if (mpi.rank() == 0) {
     try {
-      plan = plan_store(store_path, *job);
+      plan = plan_store(store_path, *job, catalog);
     } catch (const std::exception& e) {  // every rank must still reach bcast_plan
       plan.exit_code = kFailure;
       plan.error = std::string("cannot plan the sweep: ") + e.what();

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 #include <cstring>
 
 #include "commands.hpp"
@@ -15,7 +16,7 @@
 #include "lsweep/config/grid.hpp"
 #include "lsweep/config/job_diff.hpp"
 #include "lsweep/store/schema.hpp"
-#include "lsweep/store/store.hpp"
+#include "lsweep/store/store_reader.hpp"
 
 namespace lsweep::cli {
 namespace {
@@ -65,63 +66,49 @@ StorePlan plan_new(const std::string& path, const config::JobConfig& job) {
   return plan;
 }
 
-// The stored grid must be the job's grid, row for row (ids are row numbers).
-std::string grid_mismatch(const store::StoreContents& contents, const config::JobConfig& job) {
-  const auto points = config::expand_grid(job);
-  if (points.size() != contents.points.size()) {
-    return "it has " + std::to_string(contents.points.size()) + " points, the job " + std::to_string(points.size());
-  }
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    const auto& a = contents.points[i].point;
-    const auto& b = points[i];
-    if (a.lr != b.lr || a.batch != b.batch || a.width != b.width || a.seed != b.seed) {
-      return "row " + std::to_string(i) + " holds (lr " + shortest_double(a.lr) + ", batch " + std::to_string(a.batch) +
-             ", width " + std::to_string(a.width) + ", seed " + std::to_string(a.seed) + "), the job's point " +
-             std::to_string(i) + " is (lr " + shortest_double(b.lr) + ", batch " + std::to_string(b.batch) +
-             ", width " + std::to_string(b.width) + ", seed " + std::to_string(b.seed) + ")";
-    }
-  }
-  return {};
-}
-
-StorePlan plan_resume(const std::string& path, const config::JobConfig& job) {
-  store::StoreContents contents;
+StorePlan plan_resume(const std::string& path, const config::JobConfig& job, const config::ProbeCatalog& catalog) {
+  const auto untouched = [&](const std::string& why) {
+    return refuse(kStorage, why + "; refusing to run with --store = " + path + " (nothing was changed)");
+  };
+  std::optional<store::StoreReader> reader;
   try {
-    contents = store::read_store(path);
+    reader.emplace(path, catalog);
   } catch (const StorageError& e) {
-    return refuse(kStorage,
-                  std::string(e.what()) + "; refusing to run with --store = " + path + " (nothing was changed)");
+    return untouched(e.what());
   }
-  config::JobConfig stored;
-  try {
-    stored = config::parse_job(contents.attributes["job_toml"], path + " (its stored job)");
-  } catch (const ConfigError& e) {
-    return refuse(kStorage, "store '" + path + "' is damaged: its job cannot be read: " + e.what());
-  }
-  const auto diffs = config::job_differences(stored, job);
+  const auto diffs = config::job_differences(reader->job(), job);
   if (!diffs.empty()) {
     std::string text =
         "store '" + path + "' was made by a different job; refusing to mix their results (nothing was changed):";
     for (const auto& d : diffs) text += "\n  " + d;
     return refuse(kBadInput, text + "\nallowed: the job that made the store, or a new --store path");
   }
-  if (const std::string why = grid_mismatch(contents, job); !why.empty()) {
-    return refuse(kStorage, "store '" + path + "' does not match its own job's grid (" + why +
-                                "); damaged or written by another lsweep; refusing to run (nothing was changed)");
-  }
   StorePlan plan;
-  plan.resume = true;
-  for (const auto& row : contents.points) {
-    const auto s = row.summary.status;
-    ++plan.counts[static_cast<int>(s)];
-    if (s == PointStatus::pending || s == PointStatus::running) plan.todo.push_back(row.point.id);
+  try {
+    if (const std::string why = reader->job_content_mismatch(); !why.empty()) {
+      return untouched("store '" + path + "' does not hold what its own job gives (" + why +
+                       "): damaged or written by another program");
+    }
+    const auto status = reader->statuses();
+    const auto torn = reader->torn_rows(status);
+    for (std::size_t i = 0; i < status.size(); ++i) {
+      // A finished row torn by a crash runs again.
+      const PointStatus s = torn[i] ? PointStatus::pending : status[i];
+      ++plan.counts[static_cast<int>(s)];
+      if (torn[i]) log::warn("point ", i, " of ", path, " is ", to_string(status[i]),
+                             " but its row checksum does not match (torn by a crash): it runs again");
+      if (s == PointStatus::pending || s == PointStatus::running) plan.todo.push_back(static_cast<std::int64_t>(i));
+    }
+  } catch (const StorageError& e) {
+    return untouched(e.what());
   }
+  plan.resume = true;
   return plan;
 }
 
 }  // namespace
 
-StorePlan plan_store(const std::string& path, const config::JobConfig& job) {
+StorePlan plan_store(const std::string& path, const config::JobConfig& job, const config::ProbeCatalog& catalog) {
   if (path.empty()) return refuse(kBadInput, "--store = '': allowed: the path of a store file (new or existing)");
   struct stat st {};
   if (lstat(path.c_str(), &st) != 0) {
@@ -142,7 +129,7 @@ StorePlan plan_store(const std::string& path, const config::JobConfig& job) {
   }
   StoreLock lock;
   if (const std::string why = lock.lock_existing(path); !why.empty()) return refuse(kBadInput, why);
-  StorePlan plan = plan_resume(path, job);
+  StorePlan plan = plan_resume(path, job, catalog);
   if (plan.exit_code == 0 && !plan.todo.empty() && !lock.writable()) {
     return refuse(kBadInput, "--store = " + path + ": " + std::to_string(plan.todo.size()) +
                                  " point(s) left to run, but the store is not writable; allowed: a store you can write");

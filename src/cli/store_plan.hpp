@@ -28,7 +28,10 @@ struct StorePlan {
 /// the plan until it is destroyed. A new store is made as "PATH.creating"
 /// (created and locked here; a leftover from a run killed while creating is
 /// taken over). An existing path must be a lsweep store made by the same job
-/// (config::job_differences); its pending and running points are left to run.
-StorePlan plan_store(const std::string& path, const config::JobConfig& job);
+/// (config::job_differences) whose datasets all have the job's shapes, types
+/// and job-given content (grid, checkpoint steps); its pending and running
+/// points, and finished points whose row checksum does not match (rows torn
+/// by a crash), are left to run.
+StorePlan plan_store(const std::string& path, const config::JobConfig& job, const config::ProbeCatalog& catalog);
 
 }  // namespace lsweep::cli

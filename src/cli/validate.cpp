@@ -2,7 +2,7 @@
 
 #include "commands.hpp"
 #include "lsweep/config/grid.hpp"
-#include "lsweep/store/schema.hpp"
+#include "lsweep/config/layout.hpp"
 #include "lsweep/training/model.hpp"
 
 namespace lsweep::cli {
@@ -21,10 +21,21 @@ std::string human_bytes(std::int64_t bytes) {
   return buf;
 }
 
+// "weights (store_params = true), ..." or "none".
+std::string probe_list(const config::JobConfig& job) {
+  std::string out;
+  for (const auto& p : job.probes) {
+    std::string fields;
+    for (const auto& [key, value] : p.spec->fields(*p.options)) fields += (fields.empty() ? "" : ", ") + key + " = " + value;
+    out += (out.empty() ? "" : "; ") + p.name() + (fields.empty() ? "" : " (" + fields + ")");
+  }
+  return out.empty() ? "none" : out;
+}
+
 }  // namespace
 
-int validate_command(const std::string& job_path) {
-  const config::JobConfig job = config::load_job(job_path);
+int validate_command(const std::string& job_path, const config::ProbeCatalog& catalog) {
+  const config::JobConfig job = config::load_job(job_path, catalog);
   const auto& g = job.grid;
   const std::int64_t n = config::grid_size(g);
   const auto k = static_cast<std::int64_t>(config::checkpoint_steps(job.train.steps, job.train.checkpoints).size());
@@ -42,7 +53,9 @@ int validate_command(const std::string& job_path) {
             << "  training: " << job.train.steps << " steps, evaluated at " << k << " checkpoint steps (0 to "
             << job.train.steps << "), loss " << config::to_string(job.train.loss) << ", "
             << config::to_string(job.train.dtype) << "\n"
-            << "  store size: about " << human_bytes(store::schema::estimate_bytes(n, k, job.source_text.size()))
+            << "  probes: " << probe_list(job) << "\n"
+            << "  store size: about "
+            << human_bytes(config::layout::estimate_bytes(config::layout::store_layout(job), job.source_text.size()))
             << "\n";
   return kOk;
 }

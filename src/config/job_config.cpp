@@ -263,6 +263,26 @@ void check_sizes(const std::string& origin, const JobConfig& job) {
   }
 }
 
+std::vector<EnabledProbe> parse_probes(TableReader& root, const JobConfig& job, const ProbeCatalog& catalog) {
+  std::vector<EnabledProbe> out;
+  const toml::table* probes = root.table("probes");
+  if (!probes) return out;
+  TableReader all(*probes, root.origin(), "probes");
+  const auto known = catalog.names();
+  const std::string allowed = known.empty() ? "this lsweep has no probes" : "allowed: " + detail::join(known);
+  for (const auto& name : all.keys()) {
+    const toml::node* node = all.find(name);
+    const auto spec = catalog.find(name);
+    if (!spec) all.fail(*node, all.field(name), "no such probe; " + allowed);
+    const toml::table* table = all.table(name);
+    TableReader r(*table, root.origin(), all.field(name));
+    OptionTable options(r);
+    out.push_back({spec, spec->parse(options, job)});
+    r.reject_unknown();
+  }
+  return out;
+}
+
 template <typename Parse>
 auto section(TableReader& root, const std::string& key, Parse parse) {
   const toml::table* table = root.table(key);
@@ -273,7 +293,14 @@ auto section(TableReader& root, const std::string& key, Parse parse) {
 
 }  // namespace
 
-JobConfig parse_job(std::string_view text, const std::string& origin) {
+const EnabledProbe* JobConfig::probe(const std::string& probe_name) const {
+  for (const auto& p : probes) {
+    if (p.name() == probe_name) return &p;
+  }
+  return nullptr;
+}
+
+JobConfig parse_job(std::string_view text, const std::string& origin, const ProbeCatalog& catalog) {
   toml::table doc;
   try {
     doc = toml::parse(text, origin);
@@ -289,8 +316,9 @@ JobConfig parse_job(std::string_view text, const std::string& origin) {
   job.grid = section(root, "grid", parse_grid);
   job.model = root.table("model") ? section(root, "model", parse_model) : ModelConfig{};
   job.train = section(root, "train", [&](TableReader& r) { return parse_train(r, job.data); });
-  root.reject_unknown({"name", "grid", "data", "model", "train"});
   check_batches(root, job.grid, job.data);
+  job.probes = parse_probes(root, job, catalog);
+  root.reject_unknown({"name", "grid", "data", "model", "train", "probes"});
   check_sizes(origin, job);
   return job;
 }
@@ -330,7 +358,9 @@ std::string read_job_text(const std::string& path) {
   return text;
 }
 
-JobConfig load_job(const std::string& path) { return parse_job(read_job_text(path), path); }
+JobConfig load_job(const std::string& path, const ProbeCatalog& catalog) {
+  return parse_job(read_job_text(path), path, catalog);
+}
 
 std::int64_t input_dim(const DataConfig& data) {
   if (data.pca > 0) return data.pca;

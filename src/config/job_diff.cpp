@@ -1,5 +1,7 @@
 #include "lsweep/config/job_diff.hpp"
 
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "lsweep/common/format.hpp"
@@ -44,6 +46,37 @@ class Differences {
   std::vector<std::string> lines_;
 };
 
+std::map<std::string, std::string> probe_fields(const EnabledProbe& p) {
+  std::map<std::string, std::string> out;
+  for (auto& [key, value] : p.spec->fields(*p.options)) out[key] = value;
+  return out;
+}
+
+// A probe on one side only, or any of its fields different.
+void compare_probes(Differences& d, const JobConfig& s, const JobConfig& c) {
+  std::set<std::string> names;
+  for (const auto& p : s.probes) names.insert(p.name());
+  for (const auto& p : c.probes) names.insert(p.name());
+  for (const auto& name : names) {
+    const EnabledProbe* a = s.probe(name);
+    const EnabledProbe* b = c.probe(name);
+    const std::string table = "probes." + name;
+    if (!a || !b) {
+      d.compare_text(table.c_str(), a ? "[" + table + "]" : "no [" + table + "]", b ? "[" + table + "]" : "no [" + table + "]");
+      continue;
+    }
+    const auto fa = probe_fields(*a), fb = probe_fields(*b);
+    std::set<std::string> keys;
+    for (const auto& [k, v] : fa) keys.insert(k);
+    for (const auto& [k, v] : fb) keys.insert(k);
+    for (const auto& key : keys) {
+      const auto ia = fa.find(key), ib = fb.find(key);
+      d.compare_text((table + "." + key).c_str(), ia == fa.end() ? "(none)" : ia->second,
+                     ib == fb.end() ? "(none)" : ib->second);
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> job_differences(const JobConfig& s, const JobConfig& c) {
@@ -67,6 +100,7 @@ std::vector<std::string> job_differences(const JobConfig& s, const JobConfig& c)
   d.compare("train.steps", s.train.steps, c.train.steps);
   d.compare("train.dtype", s.train.dtype, c.train.dtype);
   d.compare("train.checkpoints", s.train.checkpoints, c.train.checkpoints);
+  compare_probes(d, s, c);
   return std::move(d).lines();
 }
 

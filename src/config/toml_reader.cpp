@@ -123,4 +123,12 @@ void TableReader::reject_unknown(const std::vector<std::string>& allowed) const 
   }
 }
 
+void TableReader::reject_unknown() const { reject_unknown({seen_.begin(), seen_.end()}); }
+
+std::vector<std::string> TableReader::keys() const {
+  std::vector<std::string> out;
+  for (const auto& [key, node] : table_) out.emplace_back(key.str());
+  return out;
+}
+
 }  // namespace lsweep::config::detail

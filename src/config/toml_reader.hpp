@@ -34,6 +34,10 @@ class TableReader {
 
   /// Throws for the first key that was never looked up.
   void reject_unknown(const std::vector<std::string>& allowed) const;
+  /// As above, listing the keys that were looked up as the allowed ones.
+  void reject_unknown() const;
+  /// Every key of the table, in order.
+  std::vector<std::string> keys() const;
 
   const std::string& origin() const { return origin_; }
 

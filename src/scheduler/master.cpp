@@ -1,6 +1,7 @@
 #include "lsweep/scheduler/master.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <unordered_map>
 
@@ -12,11 +13,8 @@ namespace {
 
 class Master {
  public:
-  Master(Transport& transport, const std::vector<config::GridPoint>& points, const MasterOptions& options)
-      : transport_(transport), points_(points), options_(options), active_(transport.size() - 1) {
-    for (std::size_t i = 0; i < points.size(); ++i) index_of_[points[i].id] = i;
-    summaries_.resize(points.size());
-  }
+  Master(Transport& transport, PointSource& source, const MasterOptions& options)
+      : transport_(transport), source_(source), options_(options), active_(transport.size() - 1) {}
 
   std::vector<PointSummary> run() {
     auto next_tick = std::chrono::steady_clock::now() + options_.tick;
@@ -29,10 +27,8 @@ class Master {
         next_tick = std::chrono::steady_clock::now() + options_.tick;
       }
     }
-    for (std::size_t i = 0; i < points_.size(); ++i) {
-      if (summaries_[i].point_id >= 0) continue;
-      if (i < next_) throw SchedulerError("point " + std::to_string(points_[i].id) + " was never reported by a worker");
-      summaries_[i].point_id = points_[i].id;  // never handed out: still pending
+    for (const auto& [id, index] : index_of_) {
+      if (summaries_[index].point_id < 0) throw SchedulerError("point " + std::to_string(id) + " was never reported by a worker");
     }
     return std::move(summaries_);
   }
@@ -48,17 +44,21 @@ class Master {
         // A worker that hands a point back unfinished is draining: it would
         // hand back every point it got, so it gets no more.
         if (returned_unfinished(m.result)) {
-          transport_.send(env.source, make_shutdown());
-          --active_;
+          shut_down(env.source);
+          feed_idle();
           return;
         }
         break;
-      case MessageKind::error: fail_worker(env.source, m); return;
+      case MessageKind::error:
+        fail_worker(env.source, m);
+        feed_idle();
+        return;
       default:
         throw SchedulerError(std::string("master received a ") + to_string(m.kind) + " message from rank " +
                              std::to_string(env.source) + "; allowed from workers: ready, result, error");
     }
-    dispatch(env.source);
+    idle_.push_back(env.source);
+    feed_idle();
   }
 
   static bool returned_unfinished(const Result& r) {
@@ -68,17 +68,38 @@ class Master {
     return false;
   }
 
-  void dispatch(int worker) {
-    const bool draining = options_.draining && options_.draining();
-    if (next_ < points_.size() && !draining) {
-      Task task{{points_[next_++]}};
-      if (options_.on_dispatch) options_.on_dispatch(task.points.front());
-      in_flight_[worker] = task;
-      transport_.send(worker, make_task(std::move(task)));
-    } else {
-      transport_.send(worker, make_shutdown());
-      --active_;
+  // Hands points to waiting workers while the source has some; shuts them
+  // down once it never will.
+  void feed_idle() {
+    while (!idle_.empty()) {
+      const bool draining = options_.draining && options_.draining();
+      std::optional<config::GridPoint> point;
+      if (!draining) point = source_.next();
+      if (point) {
+        dispatch(idle_.front(), *point);
+      } else if (draining || source_.exhausted()) {
+        shut_down(idle_.front());
+      } else if (in_flight_.empty()) {
+        throw SchedulerError("the point source has no point ready and none is running to give it results");
+      } else {
+        return;  // they wait for a result to let the source decide
+      }
+      idle_.pop_front();
     }
+  }
+
+  void dispatch(int worker, const config::GridPoint& point) {
+    index_of_[point.id] = summaries_.size();
+    summaries_.push_back(PointSummary{});
+    if (options_.on_dispatch) options_.on_dispatch(point);
+    Task task{{point}};
+    in_flight_[worker] = task;
+    transport_.send(worker, make_task(std::move(task)));
+  }
+
+  void shut_down(int worker) {
+    transport_.send(worker, make_shutdown());
+    --active_;
   }
 
   Task take_in_flight(int worker) {
@@ -113,6 +134,7 @@ class Master {
 
   void record(const PointSummary& s) {
     summaries_[index_of(s.point_id)] = s;
+    source_.on_result(s);
     if (options_.on_result) options_.on_result(s);
   }
 
@@ -122,24 +144,42 @@ class Master {
   }
 
   Transport& transport_;
-  const std::vector<config::GridPoint>& points_;
+  PointSource& source_;
   const MasterOptions& options_;
   int active_;
-  std::size_t next_ = 0;
+  std::deque<int> idle_;
   std::map<int, Task> in_flight_;
   std::unordered_map<std::int64_t, std::size_t> index_of_;
-  std::vector<PointSummary> summaries_;
+  std::vector<PointSummary> summaries_;  // in dispatch order
 };
 
-}  // namespace
-
-std::vector<PointSummary> run_master(Transport& transport, const std::vector<config::GridPoint>& points,
-                                     const MasterOptions& options) {
+void require_workers(const Transport& transport) {
   if (transport.size() < 2) {
     throw SchedulerError("the sweep has " + std::to_string(transport.size()) +
                          " rank(s): rank 0 is the master, so at least 2 are needed (mpirun -np 2 or more)");
   }
-  return Master(transport, points, options).run();
+}
+
+}  // namespace
+
+std::vector<PointSummary> run_master(Transport& transport, PointSource& source, const MasterOptions& options) {
+  require_workers(transport);
+  return Master(transport, source, options).run();
+}
+
+std::vector<PointSummary> run_master(Transport& transport, const std::vector<config::GridPoint>& points,
+                                     const MasterOptions& options) {
+  require_workers(transport);
+  GridSource source(points);
+  const auto ran = Master(transport, source, options).run();
+  std::unordered_map<std::int64_t, const PointSummary*> by_id;
+  for (const auto& s : ran) by_id[s.point_id] = &s;
+  std::vector<PointSummary> out;
+  for (const auto& p : points) {
+    const auto it = by_id.find(p.id);
+    out.push_back(it != by_id.end() ? *it->second : unfinished_summary(p.id, PointStatus::pending, ""));
+  }
+  return out;
 }
 
 }  // namespace lsweep::scheduler

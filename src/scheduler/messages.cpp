@@ -4,6 +4,7 @@
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
+#include <boost/serialization/map.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 
@@ -16,10 +17,11 @@ void serialize(Archive& ar, lsweep::config::GridPoint& p, const unsigned /*versi
   ar& p.id& p.lr& p.batch& p.width& p.seed;
 }
 
+// Every field of PointSummary, once: the scalars map carries every result
+// (base and probes) without protocol changes.
 template <class Archive>
 void serialize(Archive& ar, lsweep::PointSummary& s, const unsigned /*version*/) {
-  ar& s.point_id& s.status& s.final_train_loss& s.final_test_loss& s.train_accuracy& s.test_accuracy& s.steps& s
-      .wall_seconds& s.error;
+  ar& s.point_id& s.status& s.steps& s.wall_seconds& s.error& s.scalars;
 }
 
 template <class Archive>

@@ -113,14 +113,32 @@ void update_string_attribute(hid_t object, const std::string& name, const std::s
   check(H5Awrite(attr.get(), mem.get(), padded.data()), "writing attribute '" + name + "'");
 }
 
+std::string describe_type(hid_t type) {
+  const std::string bits = std::to_string(H5Tget_size(type) * 8);
+  switch (H5Tget_class(type)) {
+    case H5T_FLOAT: return "float" + bits;
+    case H5T_INTEGER: return (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + bits;
+    case H5T_ENUM: return "enum (int" + bits + ")";
+    case H5T_STRING:
+      return H5Tis_variable_str(type) > 0 ? "variable-length string"
+                                          : "string (" + std::to_string(H5Tget_size(type)) + " bytes)";
+    case H5T_COMPOUND: return "compound";
+    default: return "another HDF5 type";
+  }
+}
+
 std::string read_string_attribute(hid_t object, const std::string& name) {
   if (H5Aexists(object, name.c_str()) <= 0) {
     throw StorageError("attribute '" + name + "' is missing");
   }
   Handle attr(H5Aopen(object, name.c_str(), H5P_DEFAULT), "opening attribute '" + name + "'");
   Handle file_type(H5Aget_type(attr.get()), "H5Aget_type");
-  if (H5Tget_class(file_type.get()) != H5T_STRING || H5Tis_variable_str(file_type.get()) > 0) {
-    throw StorageError("attribute '" + name + "' is not a fixed-length string");
+  Handle space(H5Aget_space(attr.get()), "H5Aget_space");
+  if (H5Tget_class(file_type.get()) != H5T_STRING || H5Tis_variable_str(file_type.get()) > 0 ||
+      H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) {
+    throw StorageError("attribute '" + name + "' is a" +
+                       (H5Sget_simple_extent_type(space.get()) == H5S_SCALAR ? " " : "n array of ") +
+                       describe_type(file_type.get()) + "; allowed: a scalar fixed-length string (as lsweep writes)");
   }
   const std::size_t size = H5Tget_size(file_type.get());
   Handle mem_type = string_type(size);
@@ -139,6 +157,11 @@ void write_int_attribute(hid_t object, const std::string& name, long long value)
 long long read_int_attribute(hid_t object, const std::string& name) {
   if (H5Aexists(object, name.c_str()) <= 0) throw StorageError("attribute '" + name + "' is missing");
   Handle attr(H5Aopen(object, name.c_str(), H5P_DEFAULT), "opening attribute '" + name + "'");
+  Handle type(H5Aget_type(attr.get()), "H5Aget_type");
+  Handle space(H5Aget_space(attr.get()), "H5Aget_space");
+  if (H5Tget_class(type.get()) != H5T_INTEGER || H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) {
+    throw StorageError("attribute '" + name + "' is " + describe_type(type.get()) + "; allowed: a scalar integer");
+  }
   long long value = 0;
   check(H5Aread(attr.get(), H5T_NATIVE_LLONG, &value), "reading attribute '" + name + "'");
   return value;

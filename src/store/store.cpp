@@ -8,56 +8,36 @@
 #include "lsweep/common/clock.hpp"
 #include "lsweep/common/error.hpp"
 #include "lsweep/store/schema.hpp"
+#include "row_hash.hpp"
+#include "types.hpp"
 
 namespace lsweep::store {
 namespace {
 
 using h5::check;
 using h5::Handle;
+namespace layout = config::layout;
 
-struct Column {
-  const char* name;
-  hid_t file_type;
-  bool series;  // [N, K] instead of [N]
-};
-
-// A function, not a global: the HDF5 type ids are only valid once the library is open.
-std::vector<Column> numeric_columns() {
-  return {
-      {schema::kFinalTrainLoss, H5T_IEEE_F64LE, false},
-      {schema::kFinalTestLoss, H5T_IEEE_F64LE, false},
-      {schema::kTrainAccuracy, H5T_IEEE_F64LE, false},
-      {schema::kTestAccuracy, H5T_IEEE_F64LE, false},
-      {schema::kSteps, H5T_STD_I64LE, false},
-      {schema::kWallSeconds, H5T_IEEE_F64LE, false},
-      {schema::kSeriesTrainLoss, H5T_IEEE_F64LE, true},
-      {schema::kSeriesTrainAccuracy, H5T_IEEE_F64LE, true},
-      {schema::kLr, H5T_IEEE_F64LE, false},
-      {schema::kStartedAt, H5T_IEEE_F64LE, false},
-      {schema::kFinishedAt, H5T_IEEE_F64LE, false},
-  };
-}
-
-Handle make_dataset(hid_t file, const char* name, hid_t type, const std::vector<hsize_t>& dims, const void* fill) {
-  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-               std::string("dataspace of ") + name);
+Handle make_dataset(hid_t file, const DatasetSpec& spec) {
+  std::vector<hsize_t> dims;
+  for (const auto& d : spec.dims) dims.push_back(static_cast<hsize_t>(d.size));
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "dataspace of " + spec.path);
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate(dataset create)");
   check(H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY), "H5Pset_alloc_time");
   check(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_ALLOC), "H5Pset_fill_time");
-  if (fill) check(H5Pset_fill_value(dcpl.get(), type, fill), std::string("fill value of ") + name);
-  return Handle(H5Dcreate2(file, name, type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
-                std::string("creating dataset ") + name);
-}
-
-void write_whole(hid_t dset, hid_t mem_type, const void* data, const char* name) {
-  check(H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), std::string("writing ") + name);
-}
-
-template <typename T, typename F>
-std::vector<T> column(const std::vector<config::GridPoint>& points, F get) {
-  std::vector<T> out;
-  for (const auto& p : points) out.push_back(get(p));
-  return out;
+  Handle type = detail::file_type(spec);
+  if (spec.type == ElementType::status) {
+    const auto fill = static_cast<std::int8_t>(spec.fill);
+    check(H5Pset_fill_value(dcpl.get(), type.get(), &fill), "fill value of " + spec.path);
+  } else if (spec.type != ElementType::text) {
+    // The fill is given as a double; HDF5 converts it to the file type.
+    check(H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &spec.fill), "fill value of " + spec.path);
+  }
+  Handle d(H5Dcreate2(file, spec.path.c_str(), type.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+           "creating dataset " + spec.path);
+  h5::write_string_attribute(d.get(), schema::kAttrUnits, spec.units);
+  h5::write_string_attribute(d.get(), schema::kAttrMeaning, spec.meaning);
+  return d;
 }
 
 void write_provenance(hid_t file, const config::JobConfig& job, const Provenance& p) {
@@ -82,6 +62,14 @@ Handle mpio_access(MPI_Comm comm) {
   return fapl;
 }
 
+// Every rank learns whether any rank failed, so that none is left waiting in
+// a collective call the failed one will never make.
+void agree(bool ok, MPI_Comm comm, const std::string& what) {
+  int mine = ok ? 0 : 1, any = 0;
+  MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, comm);
+  if (any && ok) throw StorageError(what + " failed on another rank");
+}
+
 // Gives the finished file its real name; link() refuses to replace an existing
 // file, so a store that appeared meanwhile is never overwritten. Collective.
 void publish(const std::string& temp, const std::string& path, MPI_Comm comm, int rank) {
@@ -95,6 +83,14 @@ void publish(const std::string& temp, const std::string& path, MPI_Comm comm, in
   if (err != 0) throw StorageError("cannot name the new store '" + path + "': " + std::strerror(err));
 }
 
+// The value a Role::summary dataset takes from a point's summary.
+double summary_value(const std::string& path, const PointSummary& s, double finished_at) {
+  if (path == layout::kSteps) return static_cast<double>(s.steps);
+  if (path == layout::kWallSeconds) return s.wall_seconds;
+  if (path == layout::kFinishedAt) return finished_at;
+  throw StorageError("no summary value for dataset " + path);
+}
+
 }  // namespace
 
 Handle status_type() {
@@ -106,145 +102,182 @@ Handle status_type() {
   return t;
 }
 
+void Store::init(const config::JobConfig& job, int version) {
+  version_ = version;
+  layout_ = layout::store_layout(job, version);
+  num_points_ = config::grid_size(job.grid);
+  xfer_ = Handle(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate(transfer)");
+  check(H5Pset_dxpl_mpio(xfer_.get(), H5FD_MPIO_INDEPENDENT), "H5Pset_dxpl_mpio");
+  status_type_ = status_type();
+  error_type_ = h5::string_type(layout::kErrorBytes);
+}
+
 Store Store::create(const std::string& path, MPI_Comm comm, const config::JobConfig& job,
-                    const std::vector<config::GridPoint>& points, const Provenance& provenance) {
+                    const Provenance& provenance) {
   h5::silence_errors();
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   Store s;
-  const auto steps = config::checkpoint_steps(job.train.steps, job.train.checkpoints);
-  s.num_points_ = static_cast<std::int64_t>(points.size());
-  s.num_checkpoints_ = static_cast<std::int64_t>(steps.size());
+  s.path_ = path;
+  try {
+    s.build(path, comm, rank, job, provenance);
+  } catch (...) {
+    s.abandon();  // its destructor would close the file: a collective call the other ranks may never make
+    throw;
+  }
+  return s;
+}
+
+void Store::build(const std::string& path, MPI_Comm comm, int rank, const config::JobConfig& job,
+                  const Provenance& provenance) {
+  Store& s = *this;
+  s.init(job, layout::kVersion);
   const std::string temp = path + schema::kCreatingSuffix;
   s.file_ = Handle(H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, mpio_access(comm).get()),
-                   "creating store '" + temp + "' (it must not exist yet)");
-  s.init_handles();
-  for (const auto& g : schema::groups()) {
+                   "creating store '" + temp + "'");
+  for (const auto& g : layout::groups_of(s.layout_)) {
     Handle group(H5Gcreate2(s.file_.get(), g.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "creating group " + g);
   }
-  const hsize_t n = static_cast<hsize_t>(s.num_points_), k = static_cast<hsize_t>(s.num_checkpoints_);
-  const double nan = kNaN;
-  const std::int64_t minus_one = -1, zero = 0;
-  const std::int8_t pending = static_cast<std::int8_t>(PointStatus::pending);
-  auto add = [&](const char* name, hid_t type, std::vector<hsize_t> dims, const void* fill) {
-    s.datasets_[name] = make_dataset(s.file_.get(), name, type, dims, fill);
-  };
-  for (const auto& c : numeric_columns()) {
-    const bool is_int = c.file_type == H5T_STD_I64LE;
-    add(c.name, c.file_type, c.series ? std::vector<hsize_t>{n, k} : std::vector<hsize_t>{n},
-        is_int ? static_cast<const void*>(&minus_one) : &nan);
-  }
-  for (const char* name : {schema::kBatch, schema::kWidth, schema::kSeed}) add(name, H5T_STD_I64LE, {n}, &zero);
-  add(schema::kStatus, s.status_type_.get(), {n}, &pending);
-  add(schema::kError, s.error_type_.get(), {n}, nullptr);
-  add(schema::kSeriesStep, H5T_STD_I64LE, {k}, &zero);
+  for (const auto& spec : s.layout_) s.datasets_.push_back(make_dataset(s.file_.get(), spec));
   write_provenance(s.file_.get(), job, provenance);
+  std::string error;
   if (rank == 0) {
-    const auto lr = column<double>(points, [](const auto& p) { return p.lr; });
-    const auto batch = column<std::int64_t>(points, [](const auto& p) { return p.batch; });
-    const auto width = column<std::int64_t>(points, [](const auto& p) { return p.width; });
-    const auto seed = column<std::int64_t>(points, [](const auto& p) { return p.seed; });
-    write_whole(s.dataset(schema::kLr), H5T_NATIVE_DOUBLE, lr.data(), schema::kLr);
-    write_whole(s.dataset(schema::kBatch), H5T_NATIVE_INT64, batch.data(), schema::kBatch);
-    write_whole(s.dataset(schema::kWidth), H5T_NATIVE_INT64, width.data(), schema::kWidth);
-    write_whole(s.dataset(schema::kSeed), H5T_NATIVE_INT64, seed.data(), schema::kSeed);
-    write_whole(s.dataset(schema::kSeriesStep), H5T_NATIVE_INT64, steps.data(), schema::kSeriesStep);
+    try {
+      for (std::size_t i = 0; i < s.layout_.size(); ++i) {
+        if (s.layout_[i].role != Role::job) continue;
+        const auto values = s.layout_[i].content();
+        check(H5Dwrite(s.datasets_[i].get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+              "writing " + s.layout_[i].path);
+      }
+    } catch (const StorageError& e) {
+      error = e.what();
+    }
   }
+  agree(error.empty(), comm, "writing the job's datasets into '" + temp + "'");
+  if (!error.empty()) throw StorageError(error);
   // Every dataset is allocated now and no metadata changes later, so after
   // this flush a killed sweep leaves a readable file with the rows written so far.
-  check(H5Fflush(s.file_.get(), H5F_SCOPE_GLOBAL), "flushing the new store '" + path + "'");
+  check(H5Fflush(s.file_.get(), H5F_SCOPE_GLOBAL), "flushing the new store '" + temp + "'");
   publish(temp, path, comm, rank);
-  return s;
 }
 
-void Store::init_handles() {
-  xfer_ = Handle(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate(transfer)");
-  check(H5Pset_dxpl_mpio(xfer_.get(), H5FD_MPIO_INDEPENDENT), "H5Pset_dxpl_mpio");
-  status_type_ = status_type();
-  error_type_ = h5::string_type(schema::kErrorBytes);
-}
-
-Store Store::open(const std::string& path, MPI_Comm comm) {
+Store Store::open(const std::string& path, MPI_Comm comm, const config::JobConfig& job) {
   h5::silence_errors();
   Store s;
-  s.file_ = Handle(H5Fopen(path.c_str(), H5F_ACC_RDWR, mpio_access(comm).get()), "opening store '" + path + "'");
-  s.init_handles();
-  for (const auto& name : schema::datasets()) {
-    s.datasets_[name] = Handle(H5Dopen2(s.file_.get(), name.c_str(), H5P_DEFAULT), "opening dataset " + name);
+  s.path_ = path;
+  try {
+    s.file_ = Handle(H5Fopen(path.c_str(), H5F_ACC_RDWR, mpio_access(comm).get()), "opening store '" + path + "'");
+    s.init(job, static_cast<int>(h5::read_int_attribute(s.file_.get(), schema::kAttrSchemaVersion)));
+    for (const auto& spec : s.layout_) {
+      s.datasets_.emplace_back(H5Dopen2(s.file_.get(), spec.path.c_str(), H5P_DEFAULT),
+                               "opening dataset " + spec.path);
+    }
+  } catch (...) {
+    s.abandon();
+    throw;
   }
-  auto extent = [&](const char* name) {
-    Handle space(H5Dget_space(s.dataset(name)), std::string("dataspace of ") + name);
-    hsize_t dims[2] = {0, 0};
-    check(H5Sget_simple_extent_dims(space.get(), dims, nullptr), "H5Sget_simple_extent_dims");
-    return static_cast<std::int64_t>(dims[0]);
-  };
-  s.num_points_ = extent(schema::kLr);
-  s.num_checkpoints_ = extent(schema::kSeriesStep);
   return s;
 }
 
-hid_t Store::dataset(const char* name) const {
-  auto it = datasets_.find(name);
-  if (it == datasets_.end()) throw StorageError(std::string("store has no open dataset ") + name);
-  return it->second.get();
+void Store::abandon() {
+  for (auto& d : datasets_) d.abandon();
+  file_.abandon();
 }
 
-void Store::write_row(const char* name, std::int64_t row, hid_t mem_type, const void* data, std::int64_t cols) {
-  if (row < 0 || row >= num_points_) {
-    throw StorageError("point id " + std::to_string(row) + " is outside the store's 0.." +
+void Store::fail(const std::string& what) const { throw FatalError("store '" + path_ + "': " + what); }
+
+void Store::check_point(std::int64_t id) const {
+  if (id < 0 || id >= num_points_) {
+    throw StorageError("point id " + std::to_string(id) + " is outside the store's 0.." +
                        std::to_string(num_points_ - 1));
   }
-  const hid_t dset = dataset(name);
-  Handle file_space(H5Dget_space(dset), std::string("dataspace of ") + name);
-  const int rank = H5Sget_simple_extent_ndims(file_space.get());
-  const hsize_t start[2] = {static_cast<hsize_t>(row), 0};
-  const hsize_t count[2] = {1, static_cast<hsize_t>(cols)};
-  check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
-        std::string("selecting row of ") + name);
-  Handle mem_space(H5Screate_simple(rank, count, nullptr), "memory dataspace");
-  check(H5Dwrite(dset, mem_type, mem_space.get(), file_space.get(), xfer_.get(), data),
-        std::string("writing row ") + std::to_string(row) + " of " + name);
+}
+
+void Store::write_row(const DatasetSpec& spec, std::int64_t row, hid_t mem_type, const void* data,
+                      std::int64_t count) {
+  const auto index = static_cast<std::size_t>(&spec - layout_.data());
+  const hid_t dset = datasets_[index].get();
+  try {
+    Handle file_space(H5Dget_space(dset), "dataspace of " + spec.path);
+    std::vector<hsize_t> start(spec.dims.size(), 0), size;
+    for (const auto& d : spec.dims) size.push_back(static_cast<hsize_t>(d.size));
+    if (spec.dims[0].axis == Axis::packed) {
+      start[0] = static_cast<hsize_t>((*spec.packed)[static_cast<std::size_t>(row)]);
+      size[0] = static_cast<hsize_t>(count);
+    } else {
+      start[0] = static_cast<hsize_t>(row);
+      size[0] = 1;
+    }
+    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, size.data(), nullptr),
+          "selecting row " + std::to_string(row) + " of " + spec.path);
+    const hsize_t n = static_cast<hsize_t>(count);
+    Handle mem_space(H5Screate_simple(1, &n, nullptr), "memory dataspace");
+    check(H5Dwrite(dset, mem_type, mem_space.get(), file_space.get(), xfer_.get(), data),
+          "writing row " + std::to_string(row) + " of " + spec.path);
+  } catch (const StorageError& e) {
+    fail(e.what());
+  }
 }
 
 void Store::mark_running(std::int64_t point_id) {
+  check_point(point_id);
   const auto running = static_cast<std::int8_t>(PointStatus::running);
   const double now = unix_now();
-  write_row(schema::kStartedAt, point_id, H5T_NATIVE_DOUBLE, &now);
-  write_row(schema::kStatus, point_id, status_type_.get(), &running);
-}
-
-void Store::write_summary(const PointSummary& s) {
-  const std::int64_t id = s.point_id;
-  write_row(schema::kFinalTrainLoss, id, H5T_NATIVE_DOUBLE, &s.final_train_loss);
-  write_row(schema::kFinalTestLoss, id, H5T_NATIVE_DOUBLE, &s.final_test_loss);
-  write_row(schema::kTrainAccuracy, id, H5T_NATIVE_DOUBLE, &s.train_accuracy);
-  write_row(schema::kTestAccuracy, id, H5T_NATIVE_DOUBLE, &s.test_accuracy);
-  write_row(schema::kSteps, id, H5T_NATIVE_INT64, &s.steps);
-  write_row(schema::kWallSeconds, id, H5T_NATIVE_DOUBLE, &s.wall_seconds);
-  const double now = s.status == PointStatus::pending ? kNaN : unix_now();  // a pending row has not finished
-  write_row(schema::kFinishedAt, id, H5T_NATIVE_DOUBLE, &now);
-  std::string error(schema::kErrorBytes, '\0');
-  std::memcpy(error.data(), s.error.data(), std::min(s.error.size(), schema::kErrorBytes));
-  write_row(schema::kError, id, error_type_.get(), error.data());
-  const auto status = static_cast<std::int8_t>(s.status);
-  write_row(schema::kStatus, id, status_type_.get(), &status);
-}
-
-void Store::write_record(const PointRecord& r) {
-  const auto k = static_cast<std::size_t>(num_checkpoints_);
-  if (r.train_loss.size() != k || r.train_accuracy.size() != k) {
-    throw StorageError("point " + std::to_string(r.summary.point_id) + " has " + std::to_string(r.train_loss.size()) +
-                       " checkpoints; the store has " + std::to_string(k));
+  for (const auto& spec : layout_) {
+    if (spec.role == Role::started) write_row(spec, point_id, H5T_NATIVE_DOUBLE, &now, 1);
   }
-  write_row(schema::kSeriesTrainLoss, r.summary.point_id, H5T_NATIVE_DOUBLE, r.train_loss.data(), num_checkpoints_);
-  write_row(schema::kSeriesTrainAccuracy, r.summary.point_id, H5T_NATIVE_DOUBLE, r.train_accuracy.data(),
-            num_checkpoints_);
-  write_summary(r.summary);
+  for (const auto& spec : layout_) {
+    if (spec.role == Role::status) write_row(spec, point_id, status_type_.get(), &running, 1);
+  }
+}
+
+void Store::write_summary(const PointSummary& summary) { write_point(PointRecord{summary, {}}); }
+
+void Store::write_point(const PointRecord& r) {
+  const std::int64_t id = r.summary.point_id;
+  check_point(id);
+  const double finished_at = r.summary.status == PointStatus::pending ? kNaN : unix_now();
+  detail::RowHash hash;
+  for (const auto& spec : layout_) {
+    if (spec.role == Role::result) {
+      const std::int64_t n = spec.row_size(id);
+      const std::vector<double>* given = r.rows.find(spec.path);
+      if (given && static_cast<std::int64_t>(given->size()) != n) {
+        throw StorageError("point " + std::to_string(id) + " has " + std::to_string(given->size()) + " values for " +
+                           spec.path + "; its row holds " + std::to_string(n));
+      }
+      const std::vector<double> fill = given ? std::vector<double>{} : std::vector<double>(static_cast<std::size_t>(n), spec.fill);
+      const std::vector<double>& values = given ? *given : fill;
+      write_row(spec, id, H5T_NATIVE_DOUBLE, values.data(), n);
+      for (double v : values) spec.type == ElementType::float64 ? hash.add_double(v) : hash.add_int(static_cast<std::int64_t>(v));
+    } else if (spec.role == Role::summary && spec.type == ElementType::text) {
+      std::string text(spec.text_bytes, '\0');
+      std::memcpy(text.data(), r.summary.error.data(), std::min(r.summary.error.size(), spec.text_bytes));
+      write_row(spec, id, error_type_.get(), text.data(), 1);
+      hash.add_bytes(text.data(), text.size());
+    } else if (spec.role == Role::summary) {
+      const double v = summary_value(spec.path, r.summary, finished_at);
+      write_row(spec, id, H5T_NATIVE_DOUBLE, &v, 1);
+      spec.type == ElementType::float64 ? hash.add_double(v) : hash.add_int(static_cast<std::int64_t>(v));
+    }
+  }
+  const std::uint64_t sum = hash.value();
+  for (const auto& spec : layout_) {
+    if (spec.role == Role::checksum) write_row(spec, id, H5T_NATIVE_UINT64, &sum, 1);
+  }
+  const auto status = static_cast<std::int8_t>(r.summary.status);
+  for (const auto& spec : layout_) {
+    if (spec.role == Role::status) write_row(spec, id, status_type_.get(), &status, 1);
+  }
 }
 
 void Store::finish(const std::string& end_time) {
-  h5::update_string_attribute(file_.get(), schema::kAttrEndTime, end_time);
-  check(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flushing the store");
+  try {
+    h5::update_string_attribute(file_.get(), schema::kAttrEndTime, end_time);
+    check(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flushing the store");
+  } catch (const StorageError& e) {
+    fail(e.what());
+  }
 }
 
 void Store::close() {
@@ -252,7 +285,11 @@ void Store::close() {
   status_type_.close();
   error_type_.close();
   xfer_.close();
-  file_.close();
+  try {
+    file_.close();
+  } catch (const StorageError& e) {
+    fail(e.what());
+  }
 }
 
 }  // namespace lsweep::store

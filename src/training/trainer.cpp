@@ -9,6 +9,7 @@
 
 #include "lsweep/common/error.hpp"
 #include "lsweep/common/format.hpp"
+#include "lsweep/config/layout.hpp"
 #include "lsweep/training/loss.hpp"
 #include "lsweep/training/model.hpp"
 
@@ -68,8 +69,7 @@ Trainer::Trainer(const config::JobConfig& job, const config::GridPoint& point, c
   torch::manual_seed(static_cast<std::uint64_t>(point.seed));
   model_ = make_mlp(data.x_train.size(1), point.width, job.model.depth, config::output_dim(job.data), job.model.init);
   model_->to(device, to_torch(job.train.dtype));
-  optimizer_ = std::make_unique<torch::optim::SGD>(model_->parameters(),
-                                                   torch::optim::SGDOptions(point.lr).momentum(job.train.momentum));
+  optimizer_ = std::make_unique<HeavyBallSgd>(model_->parameters(), point.lr, job.train.momentum);
 }
 
 double Trainer::step() {
@@ -102,49 +102,98 @@ Evaluation Trainer::evaluate(const torch::Tensor& x, const torch::Tensor& y) {
   return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n)};
 }
 
-PointRecord Trainer::run(const std::atomic<bool>* interrupt) {
+Evaluation Trainer::evaluate_with_gradient(const torch::Tensor& x, const torch::Tensor& y,
+                                           std::vector<torch::Tensor>& gradient) {
+  const std::int64_t n = x.size(0);
+  const auto params = model_->parameters();
+  gradient.clear();
+  for (const auto& p : params) gradient.push_back(torch::zeros_like(p));
+  double loss_sum = 0.0;
+  std::int64_t correct = 0;
+  for (std::int64_t lo = 0; lo < n; lo += kEvalChunk) {
+    const std::int64_t hi = std::min(n, lo + kEvalChunk);
+    const auto out = model_->forward(x.slice(0, lo, hi));
+    const auto yc = y.slice(0, lo, hi);
+    const auto loss = compute_loss(job_.train.loss, out, yc, binary_);
+    loss_sum += loss.item<double>() * static_cast<double>(hi - lo);
+    correct += count_correct(out.detach(), yc, binary_).item<std::int64_t>();
+    // d(mean over the set)/dtheta = sum over chunks of (chunk size / n) d(chunk mean)/dtheta.
+    const auto g = torch::autograd::grad({loss}, params);
+    const double weight = static_cast<double>(hi - lo) / static_cast<double>(n);
+    for (std::size_t i = 0; i < g.size(); ++i) gradient[i].add_(g[i], weight);
+  }
+  return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n)};
+}
+
+Evaluation Trainer::evaluate_train(bool with_gradient) {
+  if (!with_gradient) return evaluate(x_train_, y_train_);
+  return evaluate_with_gradient(x_train_, y_train_, full_gradient_);
+}
+
+torch::Tensor PointState::loss(const torch::Tensor& out, const torch::Tensor& y) const {
+  return compute_loss(job.train.loss, out, y, config::output_dim(job.data) == 1);
+}
+
+PointState Trainer::state(std::int64_t step) {
+  return PointState{job_, point_, model_, x_train_, y_train_, *optimizer_, step, full_gradient_};
+}
+
+StopCriteria Trainer::stop_criteria(const RunOptions& options) const {
+  StopCriteria criteria;
+  if (options.interrupt) criteria.push_back(stop_on_interrupt(options.interrupt));
+  if (job_.train.point_time_limit > 0) criteria.push_back(stop_after_seconds(job_.train.point_time_limit));
+  criteria.push_back(stop_on_divergence());
+  for (auto* o : options.observers) {
+    if (auto c = o->stop_criterion()) criteria.push_back(std::move(c));
+  }
+  return criteria;
+}
+
+PointRecord Trainer::run(const RunOptions& options) { return run(config::layout::store_layout(job_), options); }
+
+PointRecord Trainer::run(const Layout& layout, const RunOptions& options) {
+  namespace L = config::layout;
   const auto start = std::chrono::steady_clock::now();
   const auto schedule = config::checkpoint_steps(job_.train.steps, job_.train.checkpoints);
   PointRecord rec;
   rec.summary.point_id = point_.id;
-  rec.train_loss.assign(schedule.size(), kNaN);
-  rec.train_accuracy.assign(schedule.size(), kNaN);
-  auto checkpoint = [&](std::size_t k) {
-    const Evaluation e = evaluate(x_train_, y_train_);
-    rec.train_loss[k] = e.loss;
-    rec.train_accuracy[k] = e.accuracy;
+  rec.rows = Rows(layout, point_.id);
+  auto& series_loss = rec.rows[L::kSeriesTrainLoss];
+  auto& series_accuracy = rec.rows[L::kSeriesTrainAccuracy];
+  bool gradient = false;
+  for (auto* o : options.observers) gradient = gradient || o->wants_full_gradient();
+  auto checkpoint = [&](std::size_t k, std::int64_t step) {
+    const Evaluation e = evaluate_train(gradient);
+    series_loss[k] = e.loss;
+    series_accuracy[k] = e.accuracy;
+    const PointState now = state(step);
+    for (auto* o : options.observers) o->checkpoint(now, k, rec.rows);
   };
-  checkpoint(0);
+  for (auto* o : options.observers) o->start(state(0));
+  checkpoint(0, 0);
   std::size_t next = 1;
   rec.summary.status = PointStatus::done;
-  const double limit = job_.train.point_time_limit;
+  StopCriteria criteria = stop_criteria(options);
   for (std::int64_t s = 1; s <= job_.train.steps; ++s) {
     const double loss = step();
     rec.summary.steps = s;
-    if (interrupt && interrupt->load(std::memory_order_relaxed)) {
-      rec.summary.status = PointStatus::pending;
-      rec.summary.error = "interrupted by a drain signal after step " + std::to_string(s) + "; runs again on resume";
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (auto stop = first_stop(criteria, {s, loss, elapsed})) {
+      rec.summary.status = stop->status;
+      rec.summary.error = stop->why;
       break;
     }
-    if (limit > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > limit) {
-      rec.summary.status = PointStatus::timed_out;
-      rec.summary.error =
-          "exceeded train.point_time_limit = " + shortest_double(limit) + " s after step " + std::to_string(s);
-      break;
-    }
-    if (!std::isfinite(loss)) {
-      rec.summary.status = PointStatus::diverged;
-      rec.summary.error = "minibatch loss became " + std::to_string(loss) + " at step " + std::to_string(s);
-      break;
-    }
-    if (next < schedule.size() && schedule[next] == s) checkpoint(next++);
+    if (next < schedule.size() && schedule[next] == s) checkpoint(next++, s);
   }
-  const Evaluation train = evaluate(x_train_, y_train_);
+  const Evaluation train = evaluate_train(gradient);
   const Evaluation test = evaluate(x_test_, y_test_);
-  rec.summary.final_train_loss = train.loss;
-  rec.summary.train_accuracy = train.accuracy;
-  rec.summary.final_test_loss = test.loss;
-  rec.summary.test_accuracy = test.accuracy;
+  rec.rows[L::kFinalTrainLoss] = {train.loss};
+  rec.rows[L::kTrainAccuracy] = {train.accuracy};
+  rec.rows[L::kFinalTestLoss] = {test.loss};
+  rec.rows[L::kTestAccuracy] = {test.accuracy};
+  const PointState end = state(rec.summary.steps);
+  for (auto* o : options.observers) o->finish(end, rec.rows);
+  rec.collect_scalars();
   rec.summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return rec;
 }

@@ -13,10 +13,9 @@ PointSummary sample_summary() {
   PointSummary s;
   s.point_id = 17;
   s.status = PointStatus::diverged;
-  s.final_train_loss = 0.125;
-  s.final_test_loss = kNaN;
-  s.train_accuracy = 0.75;
-  s.test_accuracy = 1.0 / 3.0;
+  s.scalars["/results/final_train_loss"] = 0.125;
+  s.scalars["/results/final_test_loss"] = kNaN;
+  s.scalars["/probes/weights/final_param_norm"] = 1.0 / 3.0;
   s.steps = 123456789012LL;
   s.wall_seconds = 2.5e-3;
   s.error = "loss became nan, at step 9";
@@ -44,9 +43,11 @@ TEST(Messages, ResultRoundTripsBitForBit) {
   const PointSummary& r = m.result.points[0];
   EXPECT_EQ(r.point_id, s.point_id);
   EXPECT_EQ(r.status, s.status);
-  EXPECT_EQ(r.final_train_loss, s.final_train_loss);
-  EXPECT_TRUE(std::isnan(r.final_test_loss));
-  EXPECT_EQ(r.test_accuracy, s.test_accuracy);
+  ASSERT_EQ(r.scalars.size(), 3u);
+  EXPECT_EQ(r.scalar("/results/final_train_loss"), 0.125);
+  EXPECT_TRUE(std::isnan(r.scalar("/results/final_test_loss")));
+  EXPECT_EQ(r.scalar("/probes/weights/final_param_norm"), 1.0 / 3.0);
+  EXPECT_TRUE(std::isnan(r.scalar("/no/such/scalar")));
   EXPECT_EQ(r.steps, s.steps);
   EXPECT_EQ(r.wall_seconds, s.wall_seconds);
   EXPECT_EQ(r.error, s.error);

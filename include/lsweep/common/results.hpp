@@ -5,44 +5,63 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "lsweep/common/dataset_spec.hpp"
 #include "lsweep/common/status.hpp"
 
 namespace lsweep {
 
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-/// The scalar outcome of one grid point: what the master hears and the
-/// /results datasets hold. Losses are means over the whole set, accuracies in [0, 1].
+/// The outcome of one grid point as the master hears it. `scalars` carries
+/// every per-point scalar result (every result dataset of shape [N]) by its
+/// dataset path, e.g. "/results/final_train_loss" or
+/// "/probes/weights/final_param_norm": a master-side decision can use any of
+/// them, and a new one needs no change to the protocol.
 struct PointSummary {
   std::int64_t point_id = -1;
   PointStatus status = PointStatus::pending;
-  double final_train_loss = kNaN;
-  double final_test_loss = kNaN;
-  double train_accuracy = kNaN;
-  double test_accuracy = kNaN;
   std::int64_t steps = 0;  ///< optimizer steps actually taken
   double wall_seconds = 0.0;
-  std::string error;  ///< empty unless failed (or diverged: where)
+  std::string error;  ///< empty unless failed (or diverged, timed out, interrupted: where)
+  std::map<std::string, double> scalars;
+
+  /// The scalar result at `path`, NaN if the point has none.
+  double scalar(const std::string& path) const;
 };
 
 /// The summary of a point that has no results: failed, or pending again.
-inline PointSummary unfinished_summary(std::int64_t point_id, PointStatus status, std::string error) {
-  PointSummary s;
-  s.point_id = point_id;
-  s.status = status;
-  s.error = std::move(error);
-  return s;
-}
+PointSummary unfinished_summary(std::int64_t point_id, PointStatus status, std::string error);
 
-/// Everything stored for one point: the summary plus time series at the
-/// checkpoint steps (NaN at checkpoints the run did not reach).
+/// One point's result rows (Role::result datasets), by dataset path, each
+/// with exactly the row's number of values in row-major order, starting at
+/// the dataset's fill value. Only paths of the layout are accepted, so a
+/// misspelt path is an error, not a silently missing dataset.
+class Rows {
+ public:
+  Rows() = default;
+  Rows(const Layout& layout, std::int64_t point_id);
+
+  /// The row of `path`; throws std::out_of_range naming it if the layout has no such result.
+  std::vector<double>& operator[](const std::string& path);
+  const std::vector<double>* find(const std::string& path) const;
+  const std::map<std::string, std::vector<double>>& all() const { return rows_; }
+  bool empty() const { return rows_.empty(); }
+
+ private:
+  std::map<std::string, std::vector<double>> rows_;
+};
+
+/// Everything stored for one point: the summary plus its result rows.
 struct PointRecord {
   PointSummary summary;
-  std::vector<double> train_loss;      ///< full-train-set loss at each checkpoint
-  std::vector<double> train_accuracy;  ///< full-train-set accuracy at each checkpoint
+  Rows rows;
+
+  /// Copies every one-value row into summary.scalars (for the master).
+  void collect_scalars();
 };
 
 }  // namespace lsweep

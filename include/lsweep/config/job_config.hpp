@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "lsweep/config/probe_spec.hpp"
+
 namespace lsweep::config {
 
 enum class DataKind { fashion_mnist, gaussian };
@@ -60,7 +62,11 @@ struct JobConfig {
   DataConfig data;
   ModelConfig model;
   TrainConfig train;
-  std::string source_text;  ///< the job file verbatim, stored with the results
+  std::vector<EnabledProbe> probes;  ///< the [probes.NAME] tables, in name order
+  std::string source_text;           ///< the job file verbatim, stored with the results
+
+  /// The enabled probe named `name`, or nullptr.
+  const EnabledProbe* probe(const std::string& name) const;
 };
 
 /// The default Fashion-MNIST folder (Debian package dataset-fashion-mnist).
@@ -71,11 +77,11 @@ inline constexpr std::int64_t kFashionPixels = 784;
 
 /// Parses and validates a job file's text. `origin` (a path) prefixes messages.
 /// Throws ConfigError naming the field, the bad value and what is allowed;
-/// unknown keys are errors too.
-JobConfig parse_job(std::string_view text, const std::string& origin);
+/// unknown keys are errors too, and so are probes `catalog` does not have.
+JobConfig parse_job(std::string_view text, const std::string& origin, const ProbeCatalog& catalog = no_probes());
 
 /// Reads `path` and calls parse_job. Throws ConfigError if it cannot be read.
-JobConfig load_job(const std::string& path);
+JobConfig load_job(const std::string& path, const ProbeCatalog& catalog = no_probes());
 
 /// A job file's text. Throws ConfigError naming the path when it is empty,
 /// missing, unreadable, a folder, a FIFO, a device or any other non-regular

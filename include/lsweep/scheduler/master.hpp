@@ -10,6 +10,7 @@
 
 #include "lsweep/common/results.hpp"
 #include "lsweep/config/grid.hpp"
+#include "lsweep/scheduler/point_source.hpp"
 #include "lsweep/scheduler/transport.hpp"
 
 namespace lsweep::scheduler {
@@ -33,13 +34,20 @@ struct MasterOptions {
   std::function<bool()> draining;
 };
 
-/// Runs until every worker is shut down or has reported an error, and returns
-/// one summary per point, in the order of `points`. A worker that reports an
-/// error gets no more work; the points it held are recorded as failed (and
-/// passed to on_unrecorded). Points never handed out because of a drain are
-/// returned as pending, and a worker that returns a point pending (it is
-/// draining) is shut down. Throws SchedulerError if there is no worker
-/// (transport size < 2) or a message breaks the protocol.
+/// Runs until every worker is shut down or has reported an error, handing
+/// out the points of `source` as workers become free; a worker that finds
+/// no point ready waits (without spinning) until a result lets the source
+/// decide new ones. Returns one summary per point handed out, in the order
+/// they were handed out. A worker that reports an error gets no more work;
+/// the points it held are recorded as failed (and passed to on_unrecorded).
+/// A worker that returns a point pending (it is draining) is shut down.
+/// Throws SchedulerError if there is no worker (transport size < 2), if a
+/// message breaks the protocol, or if the source waits for results while no
+/// point runs.
+std::vector<PointSummary> run_master(Transport& transport, PointSource& source, const MasterOptions& options = {});
+
+/// run_master over a fixed list: one summary per point, in the order of
+/// `points`; points never handed out (a drain) are returned as pending.
 std::vector<PointSummary> run_master(Transport& transport, const std::vector<config::GridPoint>& points,
                                      const MasterOptions& options = {});
 

@@ -28,6 +28,9 @@ class Handle {
   bool valid() const { return id_ >= 0; }
   /// Closes now; throws StorageError if HDF5 reports an error.
   void close();
+  /// Forgets the id without closing it: for a process about to abort, whose
+  /// close could wait in a collective call the other ranks never make.
+  void abandon() { id_ = H5I_INVALID_HID; }
 
  private:
   hid_t id_ = H5I_INVALID_HID;
@@ -44,6 +47,9 @@ void silence_errors();
 
 /// A fixed-length, null-padded UTF-8 string type of `size` bytes (>= 1).
 Handle string_type(std::size_t size);
+
+/// "float64", "int32", "enum (int8)", "string (12 bytes)", "variable-length string", ...
+std::string describe_type(hid_t type);
 
 /// Whether `path` names a link in `file` (e.g. "/results/steps").
 bool exists(hid_t file, const std::string& path);

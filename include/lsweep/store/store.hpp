@@ -1,20 +1,24 @@
 #pragma once
 /// \file
-/// The sweep's store: one parallel HDF5 file, all datasets created up front
-/// with fixed shapes indexed by point id, each worker writing its own rows.
+/// The sweep's store: one parallel HDF5 file whose datasets are those the
+/// job's layout lists (config/layout.hpp), all created up front with fixed
+/// shapes indexed by point id, each worker writing its own rows.
 ///
 /// Collective calls (every rank of the communicator, same arguments): create,
-/// finish, close. Independent calls (any one rank): mark_running,
-/// write_record, write_summary.
+/// open, finish, close. Independent calls (any one rank): mark_running,
+/// write_point, write_summary. Row writes that fail throw FatalError: the
+/// sweep must stop (the point stays running and runs again on resume).
 
 #include <mpi.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "lsweep/common/results.hpp"
 #include "lsweep/config/grid.hpp"
+#include "lsweep/config/layout.hpp"
 #include "lsweep/store/h5.hpp"
 
 namespace lsweep::store {
@@ -29,71 +33,61 @@ struct Provenance {
 
 class Store {
  public:
-  /// Creates a new store at `path`; refuses (StorageError) if the path exists.
-  /// Collective over `comm`. The file is built as `path` + ".creating" and
-  /// takes its name only once its whole structure is on disk, so `path` is
-  /// never a half-made store. Rank 0 of `comm` writes the grid coordinates and
-  /// the checkpoint steps. Returns with the file's structure flushed to disk:
-  /// from then on only raw rows are written, so the file stays readable even
-  /// if every rank is killed.
+  /// Creates the store of `job` at `path`. Collective over `comm`. The file is
+  /// built as `path` + ".creating" (created or truncated: the caller holds its
+  /// lock) and takes its name (link(2), which never replaces a file) only once
+  /// its whole structure is on disk, so `path` is never a half-made store.
+  /// Rank 0 writes the datasets the job determines (grid, checkpoint steps).
+  /// Returns with the structure flushed: from then on only raw rows are
+  /// written, so the file stays readable even if every rank is killed.
   static Store create(const std::string& path, MPI_Comm comm, const config::JobConfig& job,
-                      const std::vector<config::GridPoint>& points, const Provenance& provenance);
+                      const Provenance& provenance);
 
-  /// Opens an existing store for writing (to resume a sweep). Collective.
+  /// Opens an existing store of `job` for writing (to resume). Collective.
   /// The caller checks first, serially, that it is a store of the same job
-  /// (read_store and config::job_differences).
-  static Store open(const std::string& path, MPI_Comm comm);
+  /// (StoreReader). Stores of schema version 1 are written as version 1.
+  static Store open(const std::string& path, MPI_Comm comm, const config::JobConfig& job);
 
-  /// Sets the point's status to running. Independent.
+  /// Sets the point's started_at, then its status to running. Independent.
   void mark_running(std::int64_t point_id);
-  /// Writes the point's series and results, then its status (last, so a row
-  /// whose status says done is complete). Independent.
-  void write_record(const PointRecord& record);
-  /// Writes only the scalar results, error and status (for failed points). Independent.
+  /// Writes every result row of the point (rows missing from the record are
+  /// written at their fill value), its summary values (steps, wall_seconds,
+  /// finished_at, error), its checksum, and its status last, so that a row
+  /// whose status says finished is complete. Independent.
+  void write_point(const PointRecord& record);
+  /// write_point with no result rows (a failed point). Independent.
   void write_summary(const PointSummary& summary);
   /// Writes the end time attribute and flushes. Collective.
   void finish(const std::string& end_time);
   /// Closes the file. Collective. The destructor closes too, without throwing.
   void close();
+  /// Drops every handle without closing it (closing is collective): for a
+  /// rank that failed and is about to abort every rank.
+  void abandon();
 
   std::int64_t num_points() const { return num_points_; }
-  std::int64_t num_checkpoints() const { return num_checkpoints_; }
+  const Layout& layout() const { return layout_; }
+  int version() const { return version_; }
 
  private:
   Store() = default;
-  void init_handles();
-  void write_row(const char* name, std::int64_t row, hid_t mem_type, const void* data, std::int64_t cols = 1);
-  hid_t dataset(const char* name) const;
+  void init(const config::JobConfig& job, int version);
+  void build(const std::string& path, MPI_Comm comm, int rank, const config::JobConfig& job,
+             const Provenance& provenance);
+  void write_row(const DatasetSpec& spec, std::int64_t row, hid_t mem_type, const void* data, std::int64_t count);
+  void check_point(std::int64_t id) const;
+  [[noreturn]] void fail(const std::string& what) const;
 
+  std::string path_;
   h5::Handle file_;
   h5::Handle xfer_;
   h5::Handle status_type_;
   h5::Handle error_type_;
-  std::map<std::string, h5::Handle> datasets_;
+  Layout layout_;
+  std::vector<h5::Handle> datasets_;  // one per layout_ entry
   std::int64_t num_points_ = 0;
-  std::int64_t num_checkpoints_ = 0;
+  int version_ = 0;
 };
-
-/// One row of a finished (or unfinished) store.
-struct StoredPoint {
-  config::GridPoint point;
-  PointSummary summary;
-};
-
-/// Everything in a store, read serially.
-struct StoreContents {
-  std::vector<StoredPoint> points;
-  std::vector<std::int64_t> checkpoint_steps;
-  std::vector<double> series_train_loss;          ///< [N * K], row-major
-  std::vector<double> series_train_accuracy;      ///< [N * K], row-major
-  std::vector<double> started_at, finished_at;    ///< [N] unix seconds, NaN if not yet
-  std::map<std::string, std::string> attributes;  ///< the string attributes
-  long long num_ranks = 0;
-};
-
-/// Reads a store without MPI. Throws StorageError naming the path when it is
-/// missing, not HDF5, not a lsweep store, of another schema version, or damaged.
-StoreContents read_store(const std::string& path);
 
 /// The HDF5 enum type of /points/status (names as to_string(PointStatus)).
 h5::Handle status_type();

@@ -12,12 +12,13 @@
 #include <vector>
 
 #include <torch/nn/modules/container/sequential.h>
-#include <torch/optim/sgd.h>
 #include <torch/types.h>
 
 #include "lsweep/common/results.hpp"
 #include "lsweep/config/grid.hpp"
 #include "lsweep/training/dataset.hpp"
+#include "lsweep/training/optimizer.hpp"
+#include "lsweep/training/stop.hpp"
 
 namespace lsweep::training {
 
@@ -42,6 +43,50 @@ struct Evaluation {
   double accuracy = 0.0;
 };
 
+/// What an observer (a probe) sees of the point being trained. The model and
+/// data are on the training device, in the training dtype.
+struct PointState {
+  const config::JobConfig& job;
+  const config::GridPoint& point;
+  torch::nn::Sequential& model;
+  const torch::Tensor& x_train;  ///< the whole training set [P, d]
+  const torch::Tensor& y_train;
+  const HeavyBallSgd& optimizer;  ///< learning rate, momentum and its buffers
+  std::int64_t step = 0;          ///< optimizer steps taken so far
+  /// At checkpoints and at the end, when an observer wants it: the gradient
+  /// of the whole training set's loss, one tensor per parameter (in
+  /// parameters() order), computed in the same pass as the evaluation.
+  /// Empty otherwise.
+  const std::vector<torch::Tensor>& full_gradient;
+  /// The job's loss (a mean over the samples) of outputs `out` for labels `y`.
+  torch::Tensor loss(const torch::Tensor& out, const torch::Tensor& y) const;
+};
+
+/// Hooks into the training of one point (a probe's computing side); each
+/// defaults to nothing. An observer must not change the training: it may run
+/// the model forward and backward (gradients are reset before every step)
+/// but must not touch parameters, buffers or LibTorch's global generator.
+class PointObserver {
+ public:
+  virtual ~PointObserver() = default;
+  /// Before the first step (the model as initialised).
+  virtual void start(const PointState& /*state*/) {}
+  /// At checkpoint `k` (after /series/step[k] steps), after the trainer's own evaluation.
+  virtual void checkpoint(const PointState& /*state*/, std::size_t /*k*/, Rows& /*rows*/) {}
+  /// After the last step taken, whatever the status, after the final evaluation.
+  virtual void finish(const PointState& /*state*/, Rows& /*rows*/) {}
+  /// Extra reasons to stop early (checked after the trainer's own); none by default.
+  virtual std::unique_ptr<StopCriterion> stop_criterion() { return nullptr; }
+  /// Whether checkpoint() and finish() need PointState::full_gradient.
+  virtual bool wants_full_gradient() const { return false; }
+};
+
+/// How a point runs besides its job: what may interrupt it and who watches.
+struct RunOptions {
+  const std::atomic<bool>* interrupt = nullptr;  ///< drain flag: stop as pending once true
+  std::vector<PointObserver*> observers;         ///< not owned
+};
+
 class Trainer {
  public:
   /// Builds the model from `point.seed` and moves model and data to `device`.
@@ -51,24 +96,40 @@ class Trainer {
   double step();
   /// Mean loss and accuracy over a whole set, in chunks, without gradients.
   Evaluation evaluate(const torch::Tensor& x, const torch::Tensor& y);
-  /// Trains the step budget; evaluates the training set at every checkpoint.
-  /// Stops early, as diverged, at the first non-finite minibatch loss, and as
-  /// timed_out once train.point_time_limit seconds have passed, and as
-  /// pending (to be run again) as soon as `*interrupt` becomes true.
-  PointRecord run(const std::atomic<bool>* interrupt = nullptr);
+  /// As evaluate(), and the gradient of that mean loss into `gradient` (one
+  /// tensor per parameter), in the same forward pass; the same loss and
+  /// accuracy bits as evaluate(). Parameters' .grad are left alone.
+  Evaluation evaluate_with_gradient(const torch::Tensor& x, const torch::Tensor& y,
+                                    std::vector<torch::Tensor>& gradient);
+  /// Trains the step budget; evaluates the training set at every checkpoint
+  /// and calls the observers. Stops early at the first stop criterion that
+  /// fires: interrupted (pending, to be run again), timed_out after
+  /// train.point_time_limit seconds, diverged at the first non-finite
+  /// minibatch loss, then the observers' own. Rows follow `layout` (the
+  /// store's); the summary carries every one-value row as a scalar.
+  PointRecord run(const Layout& layout, const RunOptions& options = {});
+  /// run() with the job's own layout (tests, tools).
+  PointRecord run(const RunOptions& options = {});
 
   /// The network being trained (for probes and tests).
   torch::nn::Sequential& model() { return model_; }
+  const HeavyBallSgd& optimizer() const { return *optimizer_; }
+  /// The state observers see, at `step` steps.
+  PointState state(std::int64_t step);
 
  private:
+  StopCriteria stop_criteria(const RunOptions& options) const;
+  Evaluation evaluate_train(bool with_gradient);
+
   const config::JobConfig& job_;
   config::GridPoint point_;
   bool binary_;
   torch::Tensor x_train_, y_train_, x_test_, y_test_;
   torch::nn::Sequential model_;
-  std::unique_ptr<torch::optim::SGD> optimizer_;
+  std::unique_ptr<HeavyBallSgd> optimizer_;
   BatchSampler sampler_;
   bool full_batch_;
+  std::vector<torch::Tensor> full_gradient_;  // of the last evaluate_train(true)
 };
 
 /// The device a worker trains on: cpu; cuda (fails without a GPU); auto (cuda

@@ -1,0 +1,43 @@
+#include "lsweep/common/error.hpp"
+#include "lsweep/probes/probe.hpp"
+#include "lsweep/probes/weights.hpp"
+
+namespace lsweep::probes {
+
+void Registry::add(std::shared_ptr<const Probe> probe) {
+  const std::string name = probe->name();
+  if (!probes_.emplace(name, std::move(probe)).second) throw ConfigError("probe '" + name + "' is registered twice");
+}
+
+std::shared_ptr<const config::ProbeSpec> Registry::find(const std::string& name) const {
+  const auto it = probes_.find(name);
+  return it == probes_.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> Registry::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, probe] : probes_) out.push_back(name);
+  return out;
+}
+
+const Registry& builtin() {
+  static const Registry registry = [] {
+    Registry r;
+    r.add(std::make_shared<WeightsProbe>());
+    return r;
+  }();
+  return registry;
+}
+
+std::vector<std::unique_ptr<training::PointObserver>> observers_for(const config::JobConfig& job,
+                                                                    const config::GridPoint& point) {
+  std::vector<std::unique_ptr<training::PointObserver>> out;
+  for (const auto& enabled : job.probes) {
+    const auto* probe = dynamic_cast<const Probe*>(enabled.spec.get());
+    if (!probe) throw ConfigError("probe '" + enabled.name() + "' has no computing side in this lsweep");
+    out.push_back(probe->observe(job, *enabled.options, point));
+  }
+  return out;
+}
+
+}  // namespace lsweep::probes

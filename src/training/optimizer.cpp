@@ -1,0 +1,33 @@
+#include "lsweep/training/optimizer.hpp"
+
+#include <torch/torch.h>
+
+namespace lsweep::training {
+
+HeavyBallSgd::HeavyBallSgd(std::vector<torch::Tensor> params, double lr, double momentum)
+    : params_(std::move(params)), buffers_(params_.size()), lr_(lr), momentum_(momentum) {}
+
+void HeavyBallSgd::zero_grad() {
+  for (auto& p : params_) p.mutable_grad().reset();
+}
+
+void HeavyBallSgd::step() {
+  torch::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    auto& p = params_[i];
+    if (!p.grad().defined()) continue;
+    torch::Tensor d_p = p.grad();
+    if (momentum_ != 0.0) {
+      auto& buf = buffers_[i];
+      if (!buf.defined()) {
+        buf = torch::clone(d_p).detach();
+      } else {
+        buf.mul_(momentum_).add_(d_p, 1.0);
+      }
+      d_p = buf;
+    }
+    p.add_(d_p, -lr_);
+  }
+}
+
+}  // namespace lsweep::training
