@@ -176,6 +176,17 @@ std::vector<double> StoreReader::doubles(const std::string& path) const {
   return read_range<double>(d.get(), H5T_NATIVE_DOUBLE, 0, s.total_size());
 }
 
+std::vector<double> StoreReader::row(const std::string& path, std::int64_t point_id) const {
+  const auto& s = spec(path);
+  if (!s.per_point() || point_id < 0 || point_id >= num_points_) {
+    throw StorageError("store '" + path_ + "': no row " + std::to_string(point_id) + " in " + path);
+  }
+  const bool packed = s.dims[0].axis == Axis::packed;
+  const std::int64_t first = packed ? (*s.packed)[static_cast<std::size_t>(point_id)] : point_id * s.row_size(0);
+  Handle d(H5Dopen2(file_.get(), path.c_str(), H5P_DEFAULT), "opening " + path);
+  return read_range<double>(d.get(), H5T_NATIVE_DOUBLE, first, s.row_size(point_id));
+}
+
 std::vector<std::int64_t> StoreReader::integers(const std::string& path) const {
   const auto& s = spec(path);
   Handle d(H5Dopen2(file_.get(), path.c_str(), H5P_DEFAULT), "opening " + path);

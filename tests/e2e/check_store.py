@@ -15,10 +15,15 @@ def expect(cond, what):
         failures.append(what)
 
 
+def attr_of(obj, name):
+    v = obj.attrs[name]
+    return v.decode() if isinstance(v, bytes) else v
+
+
 with h5py.File(store_path, "r") as f:
-    attr = lambda name: f.attrs[name].decode() if isinstance(f.attrs[name], bytes) else f.attrs[name]
+    attr = lambda name: attr_of(f, name)
     expect(attr("format") == "lsweep-store", "format attribute")
-    expect(int(f.attrs["schema_version"]) == 1, "schema_version")
+    expect(int(f.attrs["schema_version"]) == 2, "schema_version")
     expect(attr("job_toml") == open(job_path).read(), "job_toml is the job file verbatim")
     expect(int(f.attrs["num_ranks"]) == ranks, f"num_ranks {f.attrs['num_ranks']} != {ranks}")
     for name in ["lsweep_version", "git_commit", "libtorch_version", "mpi_version", "hdf5_version",
@@ -54,6 +59,31 @@ with h5py.File(store_path, "r") as f:
     expect(all(0 < x < 1 for x in train_loss[:4]), f"final train losses {train_loss}")
     expect(all(0 <= a <= 1 for a in acc[:4]), "train accuracies in [0, 1]")
     expect(np.all(f["results/wall_seconds"][()] > 0), "wall seconds > 0")
+
+    # Every dataset says what it holds (units and meaning attributes).
+    datasets = []
+    f.visititems(lambda name, obj: datasets.append(name) if isinstance(obj, h5py.Dataset) else None)
+    for name in datasets:
+        expect("units" in f[name].attrs and len(attr_of(f[name], "meaning")) > 10, f"{name} has units and meaning")
+    expect("points/checksum" in datasets, "row checksums")
+    expect(all(c != 0 for c in f["points/checksum"][()]), "every finished row has a checksum")
+
+    # The weights probe (store_params = true) at the 9 checkpoints.
+    w = f["probes/weights"]
+    for name in ["param_norm", "distance_sq", "grad_norm", "momentum_norm"]:
+        expect(w[name].shape == (n, 9), f"probes/weights/{name} is [N, K]")
+    expect(np.all(w["distance_sq"][:4, 0] == 0), "distance from initialisation is 0 at step 0")
+    expect(np.all(w["momentum_norm"][:4, 0] == 0), "no momentum before the first step")
+    expect(np.all(w["param_norm"][:4, :] > 0), "parameter norms")
+    expect(np.array_equal(w["final_param_norm"][:4], w["param_norm"][:4, -1]), "final = last checkpoint (done)")
+    count, offset = w["param_count"][()], w["param_offset"][()]
+    in_dim = 6  # pca
+    expect(list(count) == [(in_dim + 1) * wd + (wd + 1) * wd + (wd + 1) for wd in width], f"param_count {count}")
+    expect(list(offset) == list(np.concatenate([[0], np.cumsum(count)[:-1]])), "param_offset")
+    expect(w["final_params"].shape == (int(count.sum()),), "packed final_params")
+    init0 = w["initial_params"][offset[0]:offset[0] + count[0]]
+    expect(abs(np.sqrt(np.sum(init0 ** 2)) - w["param_norm"][0, 0]) < 1e-12 * w["param_norm"][0, 0],
+           "||initial_params|| = param_norm at step 0")
 
     k = f["series/step"].shape[0]
     expect(f["series/step"][0] == 0 and f["series/step"][-1] == 200, "series/step spans 0..200")

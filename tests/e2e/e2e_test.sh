@@ -21,13 +21,19 @@ grep -q 'DATASET "final_train_loss"' "$tmp/dump.txt"
 "$h5dump" -d /points/status "$tmp/np3.h5" | grep -q '"diverged"'
 
 "$lsweep" report --csv "$tmp/np3.h5" > "$tmp/report.csv"
-head -1 "$tmp/report.csv" | grep -q '^point_id,lr,batch,width,seed,status,final_train_loss,final_test_loss,train_accuracy,test_accuracy,steps,wall_seconds,error$'
+head -1 "$tmp/report.csv" | grep -q '^point_id,lr,batch,width,seed,status,final_train_loss,final_test_loss,train_accuracy,test_accuracy,steps,wall_seconds,weights_param_norm,weights_distance_sq,weights_grad_norm,error,row_check$'
 [ "$(wc -l < "$tmp/report.csv")" -eq 9 ]
 [ "$(grep -c ',done,' "$tmp/report.csv")" -eq 4 ]
 [ "$(grep -c ',diverged,' "$tmp/report.csv")" -eq 4 ]
+[ "$(grep -c ',ok$' "$tmp/report.csv")" -eq 8 ]
 "$lsweep" report "$tmp/np3.h5" | grep -q '8 points: 4 done 4 diverged'
 "$py" "$here/../../tools/plot_sweep.py" "$tmp/np3.h5" "$tmp/figure.png"
 "$py" -c 'import sys; sys.exit(open(sys.argv[1], "rb").read(8) != b"\x89PNG\r\n\x1a\n")' "$tmp/figure.png"
+
+# The stored parameters rebuild the trained networks in PyTorch (float64).
+"$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level warn run "$here/params_job.toml" --store "$tmp/params.h5"
+"$recompute" "$here/params_job.toml" "$tmp/params.h5"
+"$py" "$here/check_params.py" "$tmp/params.h5"
 
 # Every point fails on its worker; the sweep still completes and records why.
 cat > "$tmp/broken.toml" <<JOB

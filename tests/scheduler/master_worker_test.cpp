@@ -35,7 +35,7 @@ class FakeRunner : public PointRunner {
     PointSummary s;
     s.point_id = p.id;
     s.status = p.id == 5 ? PointStatus::diverged : PointStatus::done;
-    s.final_train_loss = p.lr * static_cast<double>(p.width);
+    s.scalars["/results/final_train_loss"] = p.lr * static_cast<double>(p.width);
     s.steps = p.width;
     return s;
   }
@@ -91,7 +91,7 @@ TEST(MasterWorker, RunsEveryPointExactlyOnce) {
   ASSERT_EQ(s.summaries.size(), 20u);
   for (std::size_t i = 0; i < points.size(); ++i) {
     EXPECT_EQ(s.summaries[i].point_id, points[i].id);
-    EXPECT_EQ(s.summaries[i].final_train_loss, points[i].lr * static_cast<double>(points[i].width));
+    EXPECT_EQ(s.summaries[i].scalar("/results/final_train_loss"), points[i].lr * static_cast<double>(points[i].width));
   }
   EXPECT_EQ(s.callbacks.size(), 20u);
   EXPECT_EQ(s.summaries[5].status, PointStatus::diverged);
@@ -214,6 +214,66 @@ TEST(MasterWorker, CallsTheTickWhileWaiting) {
   run_master(master, make_points(3), options);
   worker.join();
   EXPECT_GE(ticks, 4);  // one per received message at least (ready + 3 results)
+}
+
+// An adaptive source: one point at a time, each decided from the previous
+// result (as a bisection of the width would), up to `total` points.
+class ChainSource : public PointSource {
+ public:
+  explicit ChainSource(int total) : total_(total) {}
+  std::optional<config::GridPoint> next() override {
+    if (ready_ == 0) return std::nullopt;
+    --ready_;
+    return config::GridPoint{made_++, 0.1, 8, next_width_, 0};
+  }
+  bool exhausted() const override { return made_ == total_ && ready_ == 0; }
+  void on_result(const PointSummary& s) override {
+    seen.push_back(s.point_id);
+    next_width_ = static_cast<std::int64_t>(s.scalar("/results/final_train_loss") * 10) + 1;  // decided from the result
+    if (made_ < total_) ready_ = 1;
+  }
+  std::vector<std::int64_t> seen;
+
+ private:
+  int total_, made_ = 0, ready_ = 1;
+  std::int64_t next_width_ = 4;
+};
+
+TEST(MasterWorker, AnAdaptiveSourceFeedsWaitingWorkersFromResults) {
+  LocalHub hub(4);
+  std::vector<FakeRunner> runners(3);
+  std::vector<std::thread> threads;
+  for (int w = 1; w <= 3; ++w) {
+    threads.emplace_back([&hub, &runners, w] {
+      LocalTransport t(hub, w);
+      run_worker(t, runners[static_cast<std::size_t>(w - 1)]);
+    });
+  }
+  LocalTransport master(hub, 0);
+  ChainSource source(6);
+  const auto summaries = run_master(master, source, {});
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(summaries.size(), 6u);
+  EXPECT_EQ(source.seen, (std::vector<std::int64_t>{0, 1, 2, 3, 4, 5}));
+  std::size_t ran = 0;
+  for (const auto& r : runners) ran += r.ran.size();
+  EXPECT_EQ(ran, 6u);  // two workers waited while one ran each point, and none ran a point twice
+  EXPECT_EQ(summaries[1].scalar("/results/final_train_loss"), 0.1 * 5);  // width 0.1 * 4 * 10 + 1 = 5
+}
+
+// A source that waits for results while nothing runs can never go on.
+class StuckSource : public PointSource {
+ public:
+  std::optional<config::GridPoint> next() override { return std::nullopt; }
+  bool exhausted() const override { return false; }
+};
+
+TEST(MasterWorker, ASourceThatWaitsWithNothingRunningIsAnError) {
+  LocalHub hub(2);
+  LocalTransport master(hub, 0), worker(hub, 1);
+  worker.send(0, make_ready());
+  StuckSource source;
+  EXPECT_THROW(run_master(master, source, {}), SchedulerError);
 }
 
 TEST(MasterWorker, MasterWithoutWorkersRefuses) {

@@ -22,7 +22,7 @@ class SquareRunner : public PointRunner {
     PointSummary s;
     s.point_id = p.id;
     s.status = PointStatus::done;
-    s.final_train_loss = p.lr * p.lr;
+    s.scalars["/results/final_train_loss"] = p.lr * p.lr;
     s.steps = p.batch;
     return s;
   }
@@ -81,7 +81,7 @@ TEST(MpiScheduler, RunsASweepOrRefusesWithoutWorkers) {
         EXPECT_EQ(s.error, "point 2 always fails");
       } else {
         EXPECT_EQ(s.status, PointStatus::done);
-        EXPECT_EQ(s.final_train_loss, points[static_cast<std::size_t>(i)].lr * points[static_cast<std::size_t>(i)].lr);
+        EXPECT_EQ(s.scalar("/results/final_train_loss"), points[static_cast<std::size_t>(i)].lr * points[static_cast<std::size_t>(i)].lr);
         EXPECT_EQ(s.steps, 10 + i);
       }
     }

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstring>
 #include <set>
 
 #include "lsweep/common/error.hpp"
+#include "lsweep/config/layout.hpp"
 #include "lsweep/training/loss.hpp"
 #include "lsweep/training/model.hpp"
 
@@ -31,15 +33,22 @@ Dataset data_for(const config::JobConfig& job) {
   return load_dataset(job.data, job.train.dtype == config::DType::float64 ? torch::kFloat64 : torch::kFloat32);
 }
 
+namespace L = config::layout;
+
+const std::vector<double>& row(const PointRecord& r, const char* path) { return *r.rows.find(path); }
+double final_train_loss(const PointRecord& r) { return r.summary.scalar(L::kFinalTrainLoss); }
+
 void expect_same_record(const PointRecord& a, const PointRecord& b) {
   EXPECT_EQ(a.summary.status, b.summary.status);
-  EXPECT_EQ(a.summary.final_train_loss, b.summary.final_train_loss);
-  EXPECT_EQ(a.summary.final_test_loss, b.summary.final_test_loss);
-  EXPECT_EQ(a.summary.train_accuracy, b.summary.train_accuracy);
-  EXPECT_EQ(a.summary.test_accuracy, b.summary.test_accuracy);
   EXPECT_EQ(a.summary.steps, b.summary.steps);
-  EXPECT_EQ(a.train_loss, b.train_loss);
-  EXPECT_EQ(a.train_accuracy, b.train_accuracy);
+  ASSERT_EQ(a.rows.all().size(), b.rows.all().size());
+  for (const auto& [path, values] : a.rows.all()) {
+    const auto* other = b.rows.find(path);
+    ASSERT_NE(other, nullptr) << path;
+    ASSERT_EQ(values.size(), other->size()) << path;
+    // Bytes, so that NaN equals NaN.
+    EXPECT_EQ(std::memcmp(values.data(), other->data(), values.size() * sizeof(double)), 0) << path;
+  }
 }
 
 TEST(BatchSampler, CoversAPermutationPerEpochAndDropsThePartialBatch) {
@@ -83,7 +92,7 @@ TEST(Trainer, DifferentSeedsGiveDifferentRuns) {
   const Dataset data = data_for(job);
   const auto r0 = Trainer(job, {0, 0.1, 8, 16, 0}, data, torch::kCPU).run();
   const auto r1 = Trainer(job, {0, 0.1, 8, 16, 1}, data, torch::kCPU).run();
-  EXPECT_NE(r0.summary.final_train_loss, r1.summary.final_train_loss);
+  EXPECT_NE(final_train_loss(r0), final_train_loss(r1));
 }
 
 // The network a Trainer builds for width 8 on the 6-dimensional gaussian job
@@ -150,13 +159,14 @@ TEST(Trainer, RecordsTheSeriesAtTheCheckpoints) {
   Trainer trainer(job, {0, 0.05, 10, 16, 0}, data, torch::kCPU);
   const Evaluation initial = trainer.evaluate(data.x_train, data.y_train);
   const PointRecord r = trainer.run();
-  ASSERT_EQ(r.train_loss.size(), config::checkpoint_steps(100, 5).size());
-  EXPECT_EQ(r.train_loss.front(), initial.loss);
-  EXPECT_EQ(r.train_accuracy.front(), initial.accuracy);
-  EXPECT_EQ(r.train_loss.back(), r.summary.final_train_loss);
-  EXPECT_LT(r.summary.final_train_loss, initial.loss);
-  EXPECT_GE(r.summary.test_accuracy, 0.0);
-  EXPECT_LE(r.summary.test_accuracy, 1.0);
+  const auto& loss = row(r, L::kSeriesTrainLoss);
+  ASSERT_EQ(loss.size(), config::checkpoint_steps(100, 5).size());
+  EXPECT_EQ(loss.front(), initial.loss);
+  EXPECT_EQ(row(r, L::kSeriesTrainAccuracy).front(), initial.accuracy);
+  EXPECT_EQ(loss.back(), final_train_loss(r));
+  EXPECT_LT(final_train_loss(r), initial.loss);
+  EXPECT_GE(r.summary.scalar(L::kTestAccuracy), 0.0);
+  EXPECT_LE(r.summary.scalar(L::kTestAccuracy), 1.0);
   EXPECT_GT(r.summary.wall_seconds, 0.0);
 }
 
@@ -168,7 +178,7 @@ TEST(Trainer, StopsADivergingRunAndSaysWhere) {
   EXPECT_LT(r.summary.steps, 1000);
   EXPECT_GE(r.summary.steps, 1);
   EXPECT_NE(r.summary.error.find("at step " + std::to_string(r.summary.steps)), std::string::npos) << r.summary.error;
-  EXPECT_TRUE(std::isnan(r.train_loss.back()));  // the last checkpoint was never reached
+  EXPECT_TRUE(std::isnan(row(r, L::kSeriesTrainLoss).back()));  // the last checkpoint was never reached
 }
 
 TEST(Trainer, StopsAPointThatExceedsItsTimeLimit) {
@@ -179,17 +189,122 @@ TEST(Trainer, StopsAPointThatExceedsItsTimeLimit) {
   EXPECT_EQ(r.summary.status, PointStatus::timed_out);
   EXPECT_EQ(r.summary.steps, 1);
   EXPECT_EQ(r.summary.error, "exceeded train.point_time_limit = 1e-09 s after step 1");
-  EXPECT_FALSE(std::isnan(r.summary.final_train_loss));  // still evaluated where it stopped
+  EXPECT_FALSE(std::isnan(final_train_loss(r)));  // still evaluated where it stopped
 }
 
 TEST(Trainer, AnInterruptLeavesThePointPending) {
   const auto job = gaussian_job(config::LossKind::mse, config::DType::float32, 1000);
   const Dataset data = data_for(job);
   const std::atomic<bool> interrupt{true};
-  const PointRecord r = Trainer(job, {0, 0.01, 8, 4, 0}, data, torch::kCPU).run(&interrupt);
+  RunOptions options;
+  options.interrupt = &interrupt;
+  const PointRecord r = Trainer(job, {0, 0.01, 8, 4, 0}, data, torch::kCPU).run(options);
   EXPECT_EQ(r.summary.status, PointStatus::pending);
   EXPECT_EQ(r.summary.steps, 1);
   EXPECT_EQ(r.summary.error, "interrupted by a drain signal after step 1; runs again on resume");
+}
+
+// Counts the hooks a trainer calls, and stops the point after 7 steps.
+class CountingObserver : public PointObserver {
+ public:
+  int starts = 0, finishes = 0;
+  std::vector<std::size_t> checkpoints;
+  std::vector<std::int64_t> steps_seen;
+  void start(const PointState& s) override {
+    ++starts;
+    steps_seen.push_back(s.step);
+  }
+  void checkpoint(const PointState& s, std::size_t k, Rows&) override {
+    checkpoints.push_back(k);
+    steps_seen.push_back(s.step);
+  }
+  void finish(const PointState& s, Rows&) override {
+    ++finishes;
+    steps_seen.push_back(s.step);
+  }
+  std::unique_ptr<StopCriterion> stop_criterion() override {
+    struct AtSeven : StopCriterion {
+      std::optional<StopReason> check(const StepReport& r) override {
+        if (r.step < 7) return std::nullopt;
+        return StopReason{PointStatus::done, "converged at step 7"};
+      }
+    };
+    return std::make_unique<AtSeven>();
+  }
+};
+
+TEST(Trainer, CallsItsObserversAtStartCheckpointsAndEndAndTheirStopCriteria) {
+  const auto job = gaussian_job(config::LossKind::mse, config::DType::float32, 100);  // checkpoints 0 1 3 10 32 100
+  const Dataset data = data_for(job);
+  CountingObserver counter;
+  RunOptions options;
+  options.observers = {&counter};
+  const PointRecord r = Trainer(job, {0, 0.01, 8, 4, 0}, data, torch::kCPU).run(options);
+  EXPECT_EQ(counter.starts, 1);
+  EXPECT_EQ(counter.finishes, 1);
+  EXPECT_EQ(counter.checkpoints, (std::vector<std::size_t>{0, 1, 2}));
+  EXPECT_EQ(counter.steps_seen, (std::vector<std::int64_t>{0, 0, 1, 3, 7}));
+  EXPECT_EQ(r.summary.steps, 7);
+  EXPECT_EQ(r.summary.error, "converged at step 7");
+}
+
+TEST(StopCriteria, TheFirstThatFiresInOrderDecides) {
+  std::atomic<bool> flag{false};
+  StopCriteria criteria;
+  criteria.push_back(stop_on_interrupt(&flag));
+  criteria.push_back(stop_after_seconds(2.0));
+  criteria.push_back(stop_on_divergence());
+  EXPECT_FALSE(first_stop(criteria, {5, 0.5, 1.0}).has_value());
+  EXPECT_EQ(first_stop(criteria, {5, kNaN, 1.0})->status, PointStatus::diverged);
+  EXPECT_EQ(first_stop(criteria, {5, kNaN, 3.0})->status, PointStatus::timed_out);
+  flag = true;
+  const auto stop = first_stop(criteria, {5, kNaN, 3.0});
+  EXPECT_EQ(stop->status, PointStatus::pending);
+  EXPECT_EQ(stop->why, "interrupted by a drain signal after step 5; runs again on resume");
+}
+
+TEST(Trainer, EvaluatingWithTheGradientGivesTheSameLossBitsAndTheWholeSetGradient) {
+  auto job = gaussian_job(config::LossKind::cross_entropy, config::DType::float64, 1);
+  job.data.train_size = 20000;  // three chunks of at most 8192
+  const Dataset data = data_for(job);
+  Trainer trainer(job, {0, 0.1, 8, 4, 0}, data, torch::kCPU);
+  std::vector<torch::Tensor> gradient;
+  const Evaluation plain = trainer.evaluate(data.x_train, data.y_train);
+  const Evaluation with = trainer.evaluate_with_gradient(data.x_train, data.y_train, gradient);
+  EXPECT_EQ(plain.loss, with.loss);
+  EXPECT_EQ(plain.accuracy, with.accuracy);
+  auto params = trainer.model()->parameters();
+  const auto whole = compute_loss(job.train.loss, trainer.model()->forward(data.x_train), data.y_train, true);
+  const auto expected = torch::autograd::grad({whole}, params);
+  ASSERT_EQ(gradient.size(), expected.size());
+  for (std::size_t i = 0; i < gradient.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(gradient[i], expected[i], 1e-12, 1e-15)) << i;
+    EXPECT_FALSE(params[i].grad().defined()) << "a probe's gradient must not reach .grad";
+  }
+}
+
+TEST(HeavyBallSgd, GivesTorchOptimSgdsBitsStepForStep) {
+  for (double momentum : {0.0, 0.9}) {
+    torch::manual_seed(1);
+    auto a = make_mlp(5, 7, 2, 3, config::InitKind::pytorch);
+    torch::manual_seed(1);
+    auto b = make_mlp(5, 7, 2, 3, config::InitKind::pytorch);
+    HeavyBallSgd ours(a->parameters(), 0.05, momentum);
+    torch::optim::SGD theirs(b->parameters(), torch::optim::SGDOptions(0.05).momentum(momentum));
+    const auto x = torch::randn({16, 5});
+    const auto y = torch::randint(0, 3, {16});
+    for (int step = 0; step < 5; ++step) {
+      ours.zero_grad();
+      theirs.zero_grad();
+      torch::nn::functional::cross_entropy(a->forward(x), y).backward();
+      torch::nn::functional::cross_entropy(b->forward(x), y).backward();
+      ours.step();
+      theirs.step();
+    }
+    const auto pa = a->parameters(), pb = b->parameters();
+    for (std::size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << momentum << " " << i;
+    EXPECT_EQ(ours.momentum_buffers()[0].defined(), momentum > 0);
+  }
 }
 
 TEST(Trainer, TrainsInFloat64WhenAsked) {

@@ -46,6 +46,8 @@ class StoreReader {
   std::vector<std::string> texts(const std::string& path) const;
   /// /points/status.
   std::vector<PointStatus> statuses() const;
+  /// One point's row of a numeric per-point dataset (packed ones included), as doubles.
+  std::vector<double> row(const std::string& path, std::int64_t point_id) const;
 
   /// For each point: whether it holds a finished status (done, failed,
   /// diverged, timed_out) whose row checksum does not match its values (a row
