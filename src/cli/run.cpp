@@ -43,7 +43,12 @@ class MpiSession {
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
   }
-  ~MpiSession() { MPI_Finalize(); }
+  ~MpiSession() {
+    // HDF5 closes files left open at MPI_Finalize, and crashes on one whose
+    // close already failed (an I/O error): end such a process without it.
+    if (store::h5::library_unclean()) MPI_Abort(MPI_COMM_WORLD, kFailure);
+    MPI_Finalize();
+  }
   MpiSession(const MpiSession&) = delete;
   MpiSession& operator=(const MpiSession&) = delete;
   int rank() const { return rank_; }
@@ -251,9 +256,20 @@ int sweep(const config::JobConfig& job, const std::string& store_path, StorePlan
   const store::Provenance prov = provenance(comm, size);
   long long left = 0;
   std::unique_ptr<store::Store> store;
+  std::string open_error;
   try {
     store = std::make_unique<store::Store>(plan.resume ? store::Store::open(store_path, comm, job)
                                                        : store::Store::create(store_path, comm, job, prov));
+  } catch (const StorageError& e) {
+    open_error = e.what();
+  }
+  if (!plan.resume) {  // create() fails on every rank alike, the half-built file removed; rank 0 says why
+    if (!open_error.empty() && rank == 0) std::cerr << "lsweep: error: " << open_error << "\n";
+    if (!open_error.empty()) return kFailure;
+  } else if (any_rank_error(open_error, comm, rank)) {  // open() may fail on some ranks only
+    return kFailure;
+  }
+  try {
     if (rank == 0) {
       plan.lock.published();
       log::info("sweep '", job.name, "': ", plan.resume ? "resuming, " : "", plan.todo.size(), " of ", points.size(),

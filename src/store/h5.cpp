@@ -8,17 +8,25 @@
 namespace lsweep::store::h5 {
 namespace {
 
-herr_t collect(unsigned n, const H5E_error2_t* err, void* data) {
-  auto* text = static_cast<std::string*>(data);
-  if (n > 3) return 0;  // the innermost few frames say enough
-  *text += (text->empty() ? "" : "; ");
-  *text += std::string(err->func_name ? err->func_name : "?") + ": " + (err->desc ? err->desc : "");
+herr_t collect(unsigned /*n*/, const H5E_error2_t* err, void* data) {
+  auto* frames = static_cast<std::vector<std::string>*>(data);
+  std::string frame = std::string(err->func_name ? err->func_name : "?") + ": " + (err->desc ? err->desc : "");
+  for (char& c : frame) c = c == '\n' ? ' ' : c;  // one line per message
+  frames->push_back(frame);
   return 0;
+}
+
+bool unclean = false;
+
+herr_t close_file(hid_t id) {
+  const herr_t rc = H5Fclose(id);
+  if (rc < 0) unclean = true;  // the file stays open inside HDF5, which may crash closing it at exit
+  return rc;
 }
 
 herr_t close_any(hid_t id) {
   switch (H5Iget_type(id)) {
-    case H5I_FILE: return H5Fclose(id);
+    case H5I_FILE: return close_file(id);
     case H5I_GROUP: return H5Gclose(id);
     case H5I_DATASET: return H5Dclose(id);
     case H5I_DATASPACE: return H5Sclose(id);
@@ -32,10 +40,19 @@ herr_t close_any(hid_t id) {
 }  // namespace
 
 std::string error_stack() {
+  std::vector<std::string> frames;  // outermost first
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect, &frames);
+  // The outermost frame says what failed, the innermost why (an MPI-IO or
+  // system error: "No space left on device").
   std::string text;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect, &text);
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (i > 0 && i + 2 < frames.size()) continue;
+    text += (text.empty() ? "" : i == 1 && frames.size() > 3 ? "; ...; " : "; ") + frames[i];
+  }
   return text;
 }
+
+bool library_unclean() { return unclean; }
 
 void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 

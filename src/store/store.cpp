@@ -1,15 +1,24 @@
 #include "lsweep/store/store.hpp"
 
+#include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <cstdio>
+
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "lsweep/common/clock.hpp"
 #include "lsweep/common/error.hpp"
 #include "lsweep/store/schema.hpp"
 #include "row_hash.hpp"
 #include "types.hpp"
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "rows are written in the host's byte order: little-endian");
 
 namespace lsweep::store {
 namespace {
@@ -56,31 +65,69 @@ void write_provenance(hid_t file, const config::JobConfig& job, const Provenance
   h5::write_string_attribute(file, schema::kAttrEndTime, "", schema::kTimeBytes);
 }
 
-Handle mpio_access(MPI_Comm comm) {
+
+std::string folder_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// A clear refusal before HDF5 writes anything: HDF5 cannot close a file
+// cleanly once a write failed.
+void check_space(const std::string& temp, std::int64_t bytes) {
+  struct statvfs fs {};
+  if (statvfs(folder_of(temp).c_str(), &fs) != 0) return;
+  const double free_bytes = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+  if (free_bytes >= static_cast<double>(bytes)) return;
+  char text[160];
+  std::snprintf(text, sizeof text, "it needs about %.3g MB", static_cast<double>(bytes) / 1e6);
+  throw StorageError(text);
+}
+
+// Allocates the file's blocks up front (beyond its end, so HDF5 still sees an
+// empty file): quotas and other writers are met now, not halfway through.
+void reserve(const std::string& temp, std::int64_t bytes) {
+  const int fd = ::open(temp.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return;
+  const std::int64_t margin = bytes / 20 + 65536;
+  const int rc = fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(bytes + margin));
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0 && err != EOPNOTSUPP && err != ENOSYS) {
+    char text[160];
+    std::snprintf(text, sizeof text, "cannot reserve %.3g MB for it: ", static_cast<double>(bytes + margin) / 1e6);
+    throw StorageError(text + std::string(std::strerror(err)));
+  }
+}
+
+std::string mpi_error(int rc) {
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, text, &len);
+  return std::string(text, static_cast<std::size_t>(len));
+}
+
+// Serial access for rank 0's own writes. HDF5's flock is off: rank 0 holds
+// the store's lock itself (cli StoreLock), and on NFS an emulated flock could
+// meet it.
+Handle serial_access() {
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate(file access)");
-  check(H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL), "H5Pset_fapl_mpio");
+  check(H5Pset_file_locking(fapl.get(), false, true), "H5Pset_file_locking");
   return fapl;
 }
 
-// Every rank learns whether any rank failed, so that none is left waiting in
-// a collective call the failed one will never make.
-void agree(bool ok, MPI_Comm comm, const std::string& what) {
-  int mine = ok ? 0 : 1, any = 0;
-  MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, comm);
-  if (any && ok) throw StorageError(what + " failed on another rank");
-}
-
-// Gives the finished file its real name; link() refuses to replace an existing
-// file, so a store that appeared meanwhile is never overwritten. Collective.
-void publish(const std::string& temp, const std::string& path, MPI_Comm comm, int rank) {
-  MPI_Barrier(comm);
-  int err = 0;
-  if (rank == 0) {
-    err = link(temp.c_str(), path.c_str()) == 0 ? 0 : errno;
-    if (err == 0) unlink(temp.c_str());
+// Rank 0's `text` on every rank. The others wait without spinning a core
+// (Open MPI's blocking broadcast spins), as rank 0 may take a while.
+void bcast_from_root(std::string& text, MPI_Comm comm) {
+  unsigned long long size = text.size();
+  MPI_Request request;
+  MPI_Ibcast(&size, 1, MPI_UNSIGNED_LONG_LONG, 0, comm, &request);
+  int done = 0;
+  for (auto pause = std::chrono::microseconds(1); !done; pause = std::min(pause * 2, std::chrono::microseconds(20000))) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (!done) std::this_thread::sleep_for(pause);
   }
-  MPI_Bcast(&err, 1, MPI_INT, 0, comm);
-  if (err != 0) throw StorageError("cannot name the new store '" + path + "': " + std::strerror(err));
+  text.resize(size);
+  MPI_Bcast(text.data(), static_cast<int>(size), MPI_CHAR, 0, comm);
 }
 
 // The value a Role::summary dataset takes from a point's summary.
@@ -89,6 +136,17 @@ double summary_value(const std::string& path, const PointSummary& s, double fini
   if (path == layout::kWallSeconds) return s.wall_seconds;
   if (path == layout::kFinishedAt) return finished_at;
   throw StorageError("no summary value for dataset " + path);
+}
+
+// HDF5 and MPI-IO often lose errno ("file write failed"): the free space of
+// the store's file system tells a full disk from other I/O errors.
+std::string free_space(const std::string& path) {
+  struct statvfs fs {};
+  if (statvfs(path.c_str(), &fs) != 0) return "";
+  const double free_bytes = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+  char text[96];
+  std::snprintf(text, sizeof text, "; its file system has %.3g MB free", free_bytes / 1e6);
+  return text;
 }
 
 }  // namespace
@@ -102,14 +160,18 @@ Handle status_type() {
   return t;
 }
 
-void Store::init(const config::JobConfig& job, int version) {
-  version_ = version;
-  layout_ = layout::store_layout(job, version);
-  num_points_ = config::grid_size(job.grid);
-  xfer_ = Handle(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate(transfer)");
-  check(H5Pset_dxpl_mpio(xfer_.get(), H5FD_MPIO_INDEPENDENT), "H5Pset_dxpl_mpio");
-  status_type_ = status_type();
-  error_type_ = h5::string_type(layout::kErrorBytes);
+// Where every dataset's elements start in the file (contiguous, allocated at
+// creation, so fixed for the file's life). Rank 0 reads them serially.
+std::vector<std::int64_t> dataset_offsets(const std::string& path, const Layout& l) {
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, serial_access().get()), "opening store '" + path + "'");
+  std::vector<std::int64_t> out;
+  for (const auto& spec : l) {
+    Handle d(H5Dopen2(file.get(), spec.path.c_str(), H5P_DEFAULT), "opening dataset " + spec.path);
+    const haddr_t at = H5Dget_offset(d.get());
+    if (at == HADDR_UNDEF) throw StorageError("dataset " + spec.path + " has no contiguous allocated storage");
+    out.push_back(static_cast<std::int64_t>(at));
+  }
+  return out;
 }
 
 Store Store::create(const std::string& path, MPI_Comm comm, const config::JobConfig& job,
@@ -117,74 +179,119 @@ Store Store::create(const std::string& path, MPI_Comm comm, const config::JobCon
   h5::silence_errors();
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  Store s;
-  s.path_ = path;
-  try {
-    s.build(path, comm, rank, job, provenance);
-  } catch (...) {
-    s.abandon();  // its destructor would close the file: a collective call the other ranks may never make
-    throw;
-  }
-  return s;
-}
-
-void Store::build(const std::string& path, MPI_Comm comm, int rank, const config::JobConfig& job,
-                  const Provenance& provenance) {
-  Store& s = *this;
-  s.init(job, layout::kVersion);
-  const std::string temp = path + schema::kCreatingSuffix;
-  s.file_ = Handle(H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, mpio_access(comm).get()),
-                   "creating store '" + temp + "'");
-  for (const auto& g : layout::groups_of(s.layout_)) {
-    Handle group(H5Gcreate2(s.file_.get(), g.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "creating group " + g);
-  }
-  for (const auto& spec : s.layout_) s.datasets_.push_back(make_dataset(s.file_.get(), spec));
-  write_provenance(s.file_.get(), job, provenance);
+  // Rank 0 alone builds the file with serial HDF5: parallel HDF5 writes
+  // metadata collectively, and an I/O error there (a full disk) can leave its
+  // ranks waiting in different internal barriers forever. A serial write
+  // simply fails, and every rank learns it.
   std::string error;
   if (rank == 0) {
+    const std::string temp = path + schema::kCreatingSuffix;
     try {
-      for (std::size_t i = 0; i < s.layout_.size(); ++i) {
-        if (s.layout_[i].role != Role::job) continue;
-        const auto values = s.layout_[i].content();
-        check(H5Dwrite(s.datasets_[i].get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
-              "writing " + s.layout_[i].path);
+      build_serial(temp, job, provenance);
+      if (link(temp.c_str(), path.c_str()) != 0) {  // never replaces a file: a store that appeared meanwhile is kept
+        throw StorageError("cannot name it '" + path + "': " + std::strerror(errno));
       }
+      unlink(temp.c_str());
     } catch (const StorageError& e) {
-      error = e.what();
+      unlink(temp.c_str());  // a half-built store is no store
+      error = "store '" + path + "' cannot be created: " + e.what() + free_space(folder_of(path));
     }
   }
-  agree(error.empty(), comm, "writing the job's datasets into '" + temp + "'");
+  bcast_from_root(error, comm);
   if (!error.empty()) throw StorageError(error);
-  // Every dataset is allocated now and no metadata changes later, so after
-  // this flush a killed sweep leaves a readable file with the rows written so far.
-  check(H5Fflush(s.file_.get(), H5F_SCOPE_GLOBAL), "flushing the new store '" + temp + "'");
-  publish(temp, path, comm, rank);
+  return open(path, comm, job);
+}
+
+// The whole structure, serially: every dataset allocated and filled, the
+// job's datasets written, then closed. From then on only raw rows are written,
+// so a killed sweep leaves a readable file with the rows written so far.
+void Store::build_serial(const std::string& temp, const config::JobConfig& job, const Provenance& provenance) {
+  const Layout l = layout::store_layout(job, layout::kVersion);
+  const std::int64_t bytes = layout::estimate_bytes(l, job.source_text.size());
+  check_space(temp, bytes);
+  Handle file(H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, serial_access().get()),
+              "creating '" + temp + "'");
+  reserve(temp, bytes);
+  for (const auto& g : layout::groups_of(l)) {
+    Handle group(H5Gcreate2(file.get(), g.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "creating group " + g);
+  }
+  for (const auto& spec : l) {
+    Handle d = make_dataset(file.get(), spec);
+    if (spec.role != Role::job) continue;
+    const auto values = spec.content();
+    check(H5Dwrite(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "writing " + spec.path);
+  }
+  write_provenance(file.get(), job, provenance);
+  check(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "flushing '" + temp + "'");
+  file.close();
 }
 
 Store Store::open(const std::string& path, MPI_Comm comm, const config::JobConfig& job) {
   h5::silence_errors();
   Store s;
   s.path_ = path;
-  try {
-    s.file_ = Handle(H5Fopen(path.c_str(), H5F_ACC_RDWR, mpio_access(comm).get()), "opening store '" + path + "'");
-    s.init(job, static_cast<int>(h5::read_int_attribute(s.file_.get(), schema::kAttrSchemaVersion)));
-    for (const auto& spec : s.layout_) {
-      s.datasets_.emplace_back(H5Dopen2(s.file_.get(), spec.path.c_str(), H5P_DEFAULT),
-                               "opening dataset " + spec.path);
+  s.comm_ = comm;
+  MPI_Comm_rank(comm, &s.comm_rank_);
+  // Rank 0 learns the schema version and where each dataset lies; every rank
+  // then writes rows there with MPI-IO. No HDF5 file stays open: parallel
+  // HDF5 writes metadata (the superblock) collectively when it opens and
+  // closes a file, and an I/O error there can hang its ranks.
+  std::string error;
+  std::vector<long long> head;  // version, then one offset per dataset
+  if (s.comm_rank_ == 0) {
+    try {
+      Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, serial_access().get()), "opening store '" + path + "'");
+      head.push_back(h5::read_int_attribute(file.get(), schema::kAttrSchemaVersion));
+      file.close();
+      for (auto at : dataset_offsets(path, layout::store_layout(job, static_cast<int>(head[0])))) head.push_back(at);
+    } catch (const StorageError& e) {
+      error = e.what();
     }
-  } catch (...) {
-    s.abandon();
-    throw;
+  }
+  bcast_from_root(error, comm);
+  if (!error.empty()) throw StorageError("store '" + path + "': " + error);
+  unsigned long long n = head.size();
+  MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, 0, comm);
+  head.resize(n);
+  MPI_Bcast(head.data(), static_cast<int>(n), MPI_LONG_LONG, 0, comm);
+  s.version_ = static_cast<int>(head[0]);
+  s.layout_ = layout::store_layout(job, s.version_);
+  s.offsets_.assign(head.begin() + 1, head.end());
+  s.num_points_ = config::grid_size(job.grid);
+  const int rc = MPI_File_open(comm, path.c_str(), MPI_MODE_WRONLY, MPI_INFO_NULL, &s.fh_);
+  int failed = rc == MPI_SUCCESS ? 0 : 1, any = 0;
+  MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, comm);
+  if (any) {
+    if (rc == MPI_SUCCESS) MPI_File_close(&s.fh_);
+    s.fh_ = MPI_FILE_NULL;
+    throw StorageError("store '" + path + "' cannot be opened for writing: " +
+                       (rc == MPI_SUCCESS ? std::string("it failed on another rank") : mpi_error(rc)));
   }
   return s;
 }
 
-void Store::abandon() {
-  for (auto& d : datasets_) d.abandon();
-  file_.abandon();
+Store::Store(Store&& other) noexcept
+    : path_(std::move(other.path_)),
+      comm_(other.comm_),
+      comm_rank_(other.comm_rank_),
+      fh_(other.fh_),
+      layout_(std::move(other.layout_)),
+      offsets_(std::move(other.offsets_)),
+      num_points_(other.num_points_),
+      version_(other.version_) {
+  other.fh_ = MPI_FILE_NULL;
 }
 
-void Store::fail(const std::string& what) const { throw FatalError("store '" + path_ + "': " + what); }
+Store::~Store() {
+  if (fh_ != MPI_FILE_NULL) MPI_File_close(&fh_);  // collective; errors dropped: a destructor never throws
+}
+
+void Store::abandon() { fh_ = MPI_FILE_NULL; }
+
+void Store::fail(const std::string& what) const {
+  throw FatalError("store '" + path_ + "': " + what + free_space(folder_of(path_)) +
+                   "; the sweep stops: rows written so far are kept, run the same command to resume");
+}
 
 void Store::check_point(std::int64_t id) const {
   if (id < 0 || id >= num_points_) {
@@ -193,30 +300,37 @@ void Store::check_point(std::int64_t id) const {
   }
 }
 
-void Store::write_row(const DatasetSpec& spec, std::int64_t row, hid_t mem_type, const void* data,
-                      std::int64_t count) {
+void Store::write_row(const DatasetSpec& spec, std::int64_t row, const void* bytes, std::int64_t count) {
   const auto index = static_cast<std::size_t>(&spec - layout_.data());
-  const hid_t dset = datasets_[index].get();
-  try {
-    Handle file_space(H5Dget_space(dset), "dataspace of " + spec.path);
-    std::vector<hsize_t> start(spec.dims.size(), 0), size;
-    for (const auto& d : spec.dims) size.push_back(static_cast<hsize_t>(d.size));
-    if (spec.dims[0].axis == Axis::packed) {
-      start[0] = static_cast<hsize_t>((*spec.packed)[static_cast<std::size_t>(row)]);
-      size[0] = static_cast<hsize_t>(count);
-    } else {
-      start[0] = static_cast<hsize_t>(row);
-      size[0] = 1;
-    }
-    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, size.data(), nullptr),
-          "selecting row " + std::to_string(row) + " of " + spec.path);
-    const hsize_t n = static_cast<hsize_t>(count);
-    Handle mem_space(H5Screate_simple(1, &n, nullptr), "memory dataspace");
-    check(H5Dwrite(dset, mem_type, mem_space.get(), file_space.get(), xfer_.get(), data),
-          "writing row " + std::to_string(row) + " of " + spec.path);
-  } catch (const StorageError& e) {
-    fail(e.what());
+  const std::int64_t first = spec.dims[0].axis == Axis::packed ? (*spec.packed)[static_cast<std::size_t>(row)]
+                                                               : row * spec.row_size(0);
+  const auto size = static_cast<std::int64_t>(spec.element_bytes());
+  const MPI_Offset at = offsets_[index] + first * size;
+  MPI_Status status;
+  const int rc = MPI_File_write_at(fh_, at, bytes, static_cast<int>(count * size), MPI_BYTE, &status);
+  int written = 0;
+  if (rc == MPI_SUCCESS) MPI_Get_count(&status, MPI_BYTE, &written);
+  if (rc != MPI_SUCCESS || written != count * size) {
+    fail("writing row " + std::to_string(row) + " of " + spec.path + " failed (" +
+         (rc != MPI_SUCCESS ? mpi_error(rc) : std::to_string(written) + " of " + std::to_string(count * size) +
+                                                  " bytes written") +
+         ")");
   }
+}
+
+// The values of a numeric row as stored: float64 as they are, integers
+// converted (exact below 2^53). The host is little-endian, as the file.
+std::vector<char> as_stored(const DatasetSpec& spec, const std::vector<double>& values) {
+  std::vector<char> out(values.size() * 8);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (spec.type == ElementType::float64) {
+      std::memcpy(out.data() + 8 * i, &values[i], 8);
+    } else {
+      const auto v = static_cast<std::int64_t>(values[i]);
+      std::memcpy(out.data() + 8 * i, &v, 8);
+    }
+  }
+  return out;
 }
 
 void Store::mark_running(std::int64_t point_id) {
@@ -224,10 +338,10 @@ void Store::mark_running(std::int64_t point_id) {
   const auto running = static_cast<std::int8_t>(PointStatus::running);
   const double now = unix_now();
   for (const auto& spec : layout_) {
-    if (spec.role == Role::started) write_row(spec, point_id, H5T_NATIVE_DOUBLE, &now, 1);
+    if (spec.role == Role::started) write_row(spec, point_id, &now, 1);
   }
   for (const auto& spec : layout_) {
-    if (spec.role == Role::status) write_row(spec, point_id, status_type_.get(), &running, 1);
+    if (spec.role == Role::status) write_row(spec, point_id, &running, 1);
   }
 }
 
@@ -239,57 +353,63 @@ void Store::write_point(const PointRecord& r) {
   const double finished_at = r.summary.status == PointStatus::pending ? kNaN : unix_now();
   detail::RowHash hash;
   for (const auto& spec : layout_) {
-    if (spec.role == Role::result) {
+    if (spec.role == Role::result || (spec.role == Role::summary && spec.type != ElementType::text)) {
       const std::int64_t n = spec.row_size(id);
-      const std::vector<double>* given = r.rows.find(spec.path);
-      if (given && static_cast<std::int64_t>(given->size()) != n) {
-        throw StorageError("point " + std::to_string(id) + " has " + std::to_string(given->size()) + " values for " +
+      std::vector<double> values;
+      if (spec.role == Role::summary) {
+        values = {summary_value(spec.path, r.summary, finished_at)};
+      } else if (const std::vector<double>* given = r.rows.find(spec.path)) {
+        values = *given;
+      } else {
+        values.assign(static_cast<std::size_t>(n), spec.fill);
+      }
+      if (static_cast<std::int64_t>(values.size()) != n) {
+        throw StorageError("point " + std::to_string(id) + " has " + std::to_string(values.size()) + " values for " +
                            spec.path + "; its row holds " + std::to_string(n));
       }
-      const std::vector<double> fill = given ? std::vector<double>{} : std::vector<double>(static_cast<std::size_t>(n), spec.fill);
-      const std::vector<double>& values = given ? *given : fill;
-      write_row(spec, id, H5T_NATIVE_DOUBLE, values.data(), n);
+      const auto bytes = as_stored(spec, values);
+      write_row(spec, id, bytes.data(), n);
       for (double v : values) spec.type == ElementType::float64 ? hash.add_double(v) : hash.add_int(static_cast<std::int64_t>(v));
-    } else if (spec.role == Role::summary && spec.type == ElementType::text) {
+    } else if (spec.role == Role::summary) {
       std::string text(spec.text_bytes, '\0');
       std::memcpy(text.data(), r.summary.error.data(), std::min(r.summary.error.size(), spec.text_bytes));
-      write_row(spec, id, error_type_.get(), text.data(), 1);
+      write_row(spec, id, text.data(), 1);
       hash.add_bytes(text.data(), text.size());
-    } else if (spec.role == Role::summary) {
-      const double v = summary_value(spec.path, r.summary, finished_at);
-      write_row(spec, id, H5T_NATIVE_DOUBLE, &v, 1);
-      spec.type == ElementType::float64 ? hash.add_double(v) : hash.add_int(static_cast<std::int64_t>(v));
     }
   }
   const std::uint64_t sum = hash.value();
   for (const auto& spec : layout_) {
-    if (spec.role == Role::checksum) write_row(spec, id, H5T_NATIVE_UINT64, &sum, 1);
+    if (spec.role == Role::checksum) write_row(spec, id, &sum, 1);
   }
   const auto status = static_cast<std::int8_t>(r.summary.status);
   for (const auto& spec : layout_) {
-    if (spec.role == Role::status) write_row(spec, id, status_type_.get(), &status, 1);
+    if (spec.role == Role::status) write_row(spec, id, &status, 1);
   }
 }
 
 void Store::finish(const std::string& end_time) {
-  try {
-    h5::update_string_attribute(file_.get(), schema::kAttrEndTime, end_time);
-    check(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flushing the store");
-  } catch (const StorageError& e) {
-    fail(e.what());
+  close();
+  // Rank 0 alone writes end_time, with serial HDF5 (see open()).
+  std::string error;
+  if (comm_rank_ == 0) {
+    try {
+      Handle file(H5Fopen(path_.c_str(), H5F_ACC_RDWR, serial_access().get()), "reopening it to write end_time");
+      h5::update_string_attribute(file.get(), schema::kAttrEndTime, end_time);
+      check(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "writing end_time");
+      file.close();
+    } catch (const StorageError& e) {
+      error = e.what();
+    }
   }
+  bcast_from_root(error, comm_);
+  if (!error.empty()) fail(error);
 }
 
 void Store::close() {
-  datasets_.clear();
-  status_type_.close();
-  error_type_.close();
-  xfer_.close();
-  try {
-    file_.close();
-  } catch (const StorageError& e) {
-    fail(e.what());
-  }
+  if (fh_ == MPI_FILE_NULL) return;
+  const int rc = MPI_File_close(&fh_);  // collective; flushes the rows
+  fh_ = MPI_FILE_NULL;
+  if (rc != MPI_SUCCESS) fail("closing it failed (" + mpi_error(rc) + ")");
 }
 
 }  // namespace lsweep::store

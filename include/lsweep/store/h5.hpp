@@ -45,6 +45,12 @@ std::string error_stack();
 /// Turns off HDF5's automatic printing of errors; lsweep reports them itself.
 void silence_errors();
 
+/// True once closing a file failed (an I/O error while flushing it): HDF5
+/// keeps such a file open and may crash closing it again when the library
+/// shuts down (at MPI_Finalize). A process in that state should end with
+/// MPI_Abort instead.
+bool library_unclean();
+
 /// A fixed-length, null-padded UTF-8 string type of `size` bytes (>= 1).
 Handle string_type(std::size_t size);
 
