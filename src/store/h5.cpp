@@ -153,9 +153,11 @@ std::string read_string_attribute(hid_t object, const std::string& name) {
   Handle space(H5Aget_space(attr.get()), "H5Aget_space");
   if (H5Tget_class(file_type.get()) != H5T_STRING || H5Tis_variable_str(file_type.get()) > 0 ||
       H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) {
-    throw StorageError("attribute '" + name + "' is a" +
-                       (H5Sget_simple_extent_type(space.get()) == H5S_SCALAR ? " " : "n array of ") +
-                       describe_type(file_type.get()) + "; allowed: a scalar fixed-length string (as lsweep writes)");
+    const std::string type = describe_type(file_type.get());
+    const bool vowel = type.find_first_of("aeiou") == 0;
+    throw StorageError("attribute '" + name + "' holds " +
+                       (H5Sget_simple_extent_type(space.get()) == H5S_SCALAR ? (vowel ? "an " : "a ") : "an array of ") +
+                       type + "; allowed: a scalar fixed-length string (as lsweep writes)");
   }
   const std::size_t size = H5Tget_size(file_type.get());
   Handle mem_type = string_type(size);
@@ -177,7 +179,7 @@ long long read_int_attribute(hid_t object, const std::string& name) {
   Handle type(H5Aget_type(attr.get()), "H5Aget_type");
   Handle space(H5Aget_space(attr.get()), "H5Aget_space");
   if (H5Tget_class(type.get()) != H5T_INTEGER || H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) {
-    throw StorageError("attribute '" + name + "' is " + describe_type(type.get()) + "; allowed: a scalar integer");
+    throw StorageError("attribute '" + name + "' holds " + describe_type(type.get()) + "; allowed: a scalar integer");
   }
   long long value = 0;
   check(H5Aread(attr.get(), H5T_NATIVE_LLONG, &value), "reading attribute '" + name + "'");
