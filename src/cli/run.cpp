@@ -33,12 +33,16 @@ namespace {
 using scheduler::check_mpi;
 using scheduler::quiet_barrier;
 
-// MPI_Init / MPI_Finalize for the lifetime of a run.
+// MPI_Init / MPI_Finalize for the lifetime of a run (unless the caller, a
+// test, has MPI running already).
 class MpiSession {
  public:
   MpiSession() {
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    owner_ = initialized == 0;
     int provided = 0;
-    check_mpi(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+    if (owner_) check_mpi(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
@@ -47,7 +51,7 @@ class MpiSession {
     // HDF5 closes files left open at MPI_Finalize, and crashes on one whose
     // close already failed (an I/O error): end such a process without it.
     if (store::h5::library_unclean()) MPI_Abort(MPI_COMM_WORLD, kFailure);
-    MPI_Finalize();
+    if (owner_) MPI_Finalize();
   }
   MpiSession(const MpiSession&) = delete;
   MpiSession& operator=(const MpiSession&) = delete;
@@ -56,6 +60,7 @@ class MpiSession {
 
  private:
   int rank_ = 0, size_ = 0;
+  bool owner_ = true;
 };
 
 void bcast_string(std::string& s, MPI_Comm comm) {
