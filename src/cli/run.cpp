@@ -129,21 +129,38 @@ store::Provenance provenance(MPI_Comm comm, int size) {
 // writes the point's rows itself. After a drain signal it interrupts the
 // point it trains and starts no other: those are stored as pending, to run
 // again on resume.
+// A worker's data, loaded once, before the store is ready (rank 0 builds it
+// meanwhile). A load that fails fails every point with its message.
+struct WorkerData {
+  std::optional<training::Dataset> data;
+  std::string error;
+};
+
+WorkerData load_worker_data(const config::JobConfig& job) {
+  training::set_compute_threads(static_cast<int>(job.train.threads));
+  training::tune_allocator();
+  WorkerData w;
+  try {
+    w.data = training::load_dataset(job.data, job.train.dtype == config::DType::float64 ? torch::kFloat64
+                                                                                      : torch::kFloat32);
+  } catch (const std::exception& e) {
+    w.error = e.what();
+  }
+  return w;
+}
+
 class TrainingRunner : public scheduler::PointRunner {
  public:
-  TrainingRunner(const config::JobConfig& job, store::Store& store, torch::Device device)
-      : job_(job), store_(store), device_(device) {}
+  TrainingRunner(const config::JobConfig& job, store::Store& store, torch::Device device, const WorkerData& data)
+      : job_(job), store_(store), device_(device), data_(data) {}
 
   PointSummary run(const config::GridPoint& point) override {
     if (drain_requested()) {
       return unfinished_summary(point.id, PointStatus::pending, "not started: the sweep was draining");
     }
     store_.mark_running(point.id);
-    if (!data_) {
-      const auto dtype = job_.train.dtype == config::DType::float64 ? torch::kFloat64 : torch::kFloat32;
-      data_ = training::load_dataset(job_.data, dtype);
-    }
-    training::Trainer trainer(job_, point, *data_, device_);
+    if (!data_.data) throw TrainingError(data_.error);
+    training::Trainer trainer(job_, point, *data_.data, device_);
     training::RunOptions options;
     options.interrupt = &drain_requested();
     // A version-1 store (resumed) has no probe datasets: its job has no probes.
@@ -160,7 +177,7 @@ class TrainingRunner : public scheduler::PointRunner {
   const config::JobConfig& job_;
   store::Store& store_;
   torch::Device device_;
-  std::optional<training::Dataset> data_;
+  const WorkerData& data_;
 };
 
 // The master's log: a line per finished point, and the progress line at a
@@ -216,12 +233,10 @@ bool any_rank_error(const std::string& error, MPI_Comm comm, int rank) {
 // Runs the master or the worker loop; returns (on rank 0) the points left.
 std::int64_t run_role(const config::JobConfig& job, const std::vector<config::GridPoint>& points, const StorePlan& plan,
                       store::Store& store, MPI_Comm comm, int rank, const std::optional<torch::Device>& device,
-                      double progress_seconds) {
+                      const WorkerData& data, double progress_seconds) {
   scheduler::MpiTransport transport(comm);
   if (rank != 0) {
-    training::set_compute_threads(static_cast<int>(job.train.threads));
-    training::tune_allocator();
-    TrainingRunner runner(job, store, *device);
+    TrainingRunner runner(job, store, *device, data);
     scheduler::run_worker(transport, runner);
     return 0;
   }
@@ -260,6 +275,7 @@ int sweep(const config::JobConfig& job, const std::string& store_path, StorePlan
   const auto points = config::expand_grid(job);
   const store::Provenance prov = provenance(comm, size);
   long long left = 0;
+  const WorkerData data = rank != 0 ? load_worker_data(job) : WorkerData{};
   std::unique_ptr<store::Store> store;
   std::string open_error;
   try {
@@ -280,7 +296,7 @@ int sweep(const config::JobConfig& job, const std::string& store_path, StorePlan
       log::info("sweep '", job.name, "': ", plan.resume ? "resuming, " : "", plan.todo.size(), " of ", points.size(),
                 " points to run on ", size - 1, " worker(s); store ", store_path);
     }
-    left = run_role(job, points, plan, *store, comm, rank, device, progress_seconds);
+    left = run_role(job, points, plan, *store, comm, rank, device, data, progress_seconds);
     quiet_barrier(comm);  // idle workers wait here without spinning while others still train
     check_mpi(MPI_Bcast(&left, 1, MPI_LONG_LONG, 0, comm), "MPI_Bcast");
     std::string end = utc_now();

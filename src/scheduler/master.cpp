@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "lsweep/common/error.hpp"
@@ -11,54 +12,64 @@
 namespace lsweep::scheduler {
 namespace {
 
+struct Worker {
+  std::deque<Task> in_flight;  // sent, oldest first: results come back in this order
+  bool draining = false;       // handed a point back unfinished: gets no more
+  bool active = true;          // not yet shut down or stopped
+};
+
 class Master {
  public:
   Master(Transport& transport, PointSource& source, const MasterOptions& options)
-      : transport_(transport), source_(source), options_(options), active_(transport.size() - 1) {}
+      : transport_(transport), source_(source), options_(options), depth_(std::max(1, options.tasks_per_worker)) {}
 
   std::vector<PointSummary> run() {
     auto next_tick = std::chrono::steady_clock::now() + options_.tick;
-    while (active_ > 0) {
+    while (active() > 0) {
       const auto wait =
           std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - std::chrono::steady_clock::now());
-      if (auto env = transport_.receive_any_for(std::max(wait, std::chrono::milliseconds(0)))) handle(*env);
+      if (auto env = transport_.receive_any_for(std::max(wait, std::chrono::milliseconds(0)))) {
+        handle(*env);
+        feed();
+      }
       if (std::chrono::steady_clock::now() >= next_tick) {
         if (options_.on_tick) options_.on_tick();
         next_tick = std::chrono::steady_clock::now() + options_.tick;
       }
     }
     for (const auto& [id, index] : index_of_) {
-      if (summaries_[index].point_id < 0) throw SchedulerError("point " + std::to_string(id) + " was never reported by a worker");
+      if (summaries_[index].point_id < 0) {
+        throw SchedulerError("point " + std::to_string(id) + " was never reported by a worker");
+      }
     }
     return std::move(summaries_);
   }
 
  private:
+  int active() const {
+    if (workers_.size() < static_cast<std::size_t>(transport_.size() - 1)) return 1;  // some not heard from yet
+    int n = 0;
+    for (const auto& [rank, w] : workers_) n += w.active ? 1 : 0;
+    return n;
+  }
+
   void handle(const Envelope& env) {
     const Message& m = env.message;
+    Worker& w = workers_[env.source];
     switch (m.kind) {
-      case MessageKind::ready: break;
+      case MessageKind::ready: return;
       case MessageKind::result:
-        take_in_flight(env.source);
+        if (!w.in_flight.empty()) w.in_flight.pop_front();
         for (const auto& s : m.result.points) record(s);
         // A worker that hands a point back unfinished is draining: it would
         // hand back every point it got, so it gets no more.
-        if (returned_unfinished(m.result)) {
-          shut_down(env.source);
-          feed_idle();
-          return;
-        }
-        break;
-      case MessageKind::error:
-        fail_worker(env.source, m);
-        feed_idle();
+        if (returned_unfinished(m.result)) w.draining = true;
         return;
+      case MessageKind::error: fail_worker(env.source, w, m); return;
       default:
         throw SchedulerError(std::string("master received a ") + to_string(m.kind) + " message from rank " +
                              std::to_string(env.source) + "; allowed from workers: ready, result, error");
     }
-    idle_.push_back(env.source);
-    feed_idle();
   }
 
   static bool returned_unfinished(const Result& r) {
@@ -68,62 +79,69 @@ class Master {
     return false;
   }
 
-  // Hands points to waiting workers while the source has some; shuts them
-  // down once it never will.
-  void feed_idle() {
-    while (!idle_.empty()) {
-      const bool draining = options_.draining && options_.draining();
-      std::optional<config::GridPoint> point;
-      if (!draining) point = source_.next();
-      if (point) {
-        dispatch(idle_.front(), *point);
-      } else if (draining || source_.exhausted()) {
-        shut_down(idle_.front());
-      } else if (in_flight_.empty()) {
-        throw SchedulerError("the point source has no point ready and none is running to give it results");
-      } else {
-        return;  // they wait for a result to let the source decide
+  // Tops every worker up to depth_ points while the source has some, and
+  // shuts down those that hold nothing once no point will come for them.
+  void feed() {
+    const bool draining = options_.draining && options_.draining();
+    bool holding = false;
+    for (auto& [rank, w] : workers_) {
+      if (!w.active) continue;
+      while (!draining && !w.draining && static_cast<int>(w.in_flight.size()) < depth_) {
+        const auto point = next_point();
+        if (!point) break;
+        dispatch(rank, w, *point);
       }
-      idle_.pop_front();
+      if (w.in_flight.empty() && (draining || w.draining || (returned_.empty() && source_.exhausted()))) {
+        transport_.send(rank, make_shutdown());
+        w.active = false;
+      }
+      holding = holding || !w.in_flight.empty();
+    }
+    if (!holding && active() > 0 && workers_.size() == static_cast<std::size_t>(transport_.size() - 1)) {
+      throw SchedulerError("the point source has no point ready and none is running to give it results");
     }
   }
 
-  void dispatch(int worker, const config::GridPoint& point) {
-    index_of_[point.id] = summaries_.size();
-    summaries_.push_back(PointSummary{});
-    if (options_.on_dispatch) options_.on_dispatch(point);
+  // Points a stopped worker held but never started come first.
+  std::optional<config::GridPoint> next_point() {
+    if (returned_.empty()) return source_.next();
+    const config::GridPoint p = returned_.front();
+    returned_.pop_front();
+    return p;
+  }
+
+  void dispatch(int rank, Worker& w, const config::GridPoint& point) {
+    if (index_of_.count(point.id) == 0) {  // first time out
+      index_of_[point.id] = summaries_.size();
+      summaries_.push_back(PointSummary{});
+      if (options_.on_dispatch) options_.on_dispatch(point);
+    }
     Task task{{point}};
-    in_flight_[worker] = task;
-    transport_.send(worker, make_task(std::move(task)));
+    w.in_flight.push_back(task);
+    transport_.send(rank, make_task(std::move(task)));
   }
 
-  void shut_down(int worker) {
-    transport_.send(worker, make_shutdown());
-    --active_;
-  }
-
-  Task take_in_flight(int worker) {
-    Task task;
-    if (auto it = in_flight_.find(worker); it != in_flight_.end()) {
-      task = std::move(it->second);
-      in_flight_.erase(it);
-    }
-    return task;
-  }
-
-  void fail_worker(int worker, const Message& m) {
-    log::error("worker rank ", worker, " stopped: ", m.error);
-    const std::string why = "worker rank " + std::to_string(worker) + " stopped: " + m.error;
+  void fail_worker(int rank, Worker& w, const Message& m) {
+    log::error("worker rank ", rank, " stopped: ", m.error);
+    const std::string why = "worker rank " + std::to_string(rank) + " stopped: " + m.error;
     for (PointSummary s : m.result.points) {  // the points it could not record, with their own errors
       s.status = PointStatus::failed;
       s.error = s.error.empty() ? why : s.error + "; " + why;
       record_unrecorded(s);
     }
-    for (const auto& p : take_in_flight(worker).points) {
-      if (summaries_[index_of(p.id)].point_id < 0)
-        record_unrecorded(unfinished_summary(p.id, PointStatus::failed, why));
+    // The task it stopped on failed with it; the ones queued behind it were
+    // never started (a worker runs its tasks in order): other workers take them.
+    for (std::size_t t = 0; t < w.in_flight.size(); ++t) {
+      for (const auto& p : w.in_flight[t].points) {
+        if (t > 0) {
+          returned_.push_back(p);
+        } else if (summaries_[index_of(p.id)].point_id < 0) {
+          record_unrecorded(unfinished_summary(p.id, PointStatus::failed, why));
+        }
+      }
     }
-    --active_;
+    w.in_flight.clear();
+    w.active = false;
   }
 
   std::size_t index_of(std::int64_t id) const {
@@ -146,9 +164,9 @@ class Master {
   Transport& transport_;
   PointSource& source_;
   const MasterOptions& options_;
-  int active_;
-  std::deque<int> idle_;
-  std::map<int, Task> in_flight_;
+  int depth_;
+  std::map<int, Worker> workers_;  // by rank, as they say ready
+  std::deque<config::GridPoint> returned_;
   std::unordered_map<std::int64_t, std::size_t> index_of_;
   std::vector<PointSummary> summaries_;  // in dispatch order
 };

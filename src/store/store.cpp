@@ -1,6 +1,7 @@
 #include "lsweep/store/store.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -104,6 +105,18 @@ std::string mpi_error(int rc) {
   int len = 0;
   MPI_Error_string(rc, text, &len);
   return std::string(text, static_cast<std::size_t>(len));
+}
+
+// Gives back the reserved blocks past the file's end: truncating a file to
+// its own size frees them.
+void release_reserve(const std::string& temp) {
+  const int fd = ::open(temp.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return;
+  struct stat st {};
+  if (fstat(fd, &st) == 0 && ftruncate(fd, st.st_size) != 0) {
+    // Not an error: the store is whole; only the reservation stays allocated.
+  }
+  ::close(fd);
 }
 
 // Serial access for rank 0's own writes. HDF5's flock is off: rank 0 holds
@@ -224,6 +237,7 @@ void Store::build_serial(const std::string& temp, const config::JobConfig& job, 
   write_provenance(file.get(), job, provenance);
   check(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "flushing '" + temp + "'");
   file.close();
+  release_reserve(temp);
 }
 
 Store Store::open(const std::string& path, MPI_Comm comm, const config::JobConfig& job) {

@@ -10,12 +10,12 @@ namespace lsweep::training {
 namespace {
 
 torch::Tensor idx_images(const std::string& path, std::int64_t count) {
-  const IdxArray a = read_idx(path);
+  const IdxArray a = read_idx(path, count);
   if (a.shape.size() != 3 || a.shape[1] * a.shape[2] != config::kFashionPixels) {
     throw TrainingError("IDX file '" + path + "' does not hold 28x28 images");
   }
   if (a.shape[0] < count) {
-    throw TrainingError("IDX file '" + path + "' holds " + std::to_string(a.shape[0]) + " images, " +
+    throw TrainingError("IDX file '" + path + "' holds " + std::to_string(a.items_in_file) + " images, " +
                         std::to_string(count) + " requested");
   }
   auto bytes =
@@ -24,7 +24,7 @@ torch::Tensor idx_images(const std::string& path, std::int64_t count) {
 }
 
 torch::Tensor idx_labels(const std::string& path, std::int64_t count) {
-  const IdxArray a = read_idx(path);
+  const IdxArray a = read_idx(path, count);
   if (a.shape.size() != 1 || a.shape[0] < count) {
     throw TrainingError("IDX file '" + path + "' does not hold " + std::to_string(count) + " labels");
   }

@@ -34,7 +34,7 @@ std::size_t read_bytes(gzFile f, std::uint8_t* out, std::size_t n, const std::st
 
 }  // namespace
 
-IdxArray read_idx(const std::string& path) {
+IdxArray read_idx(const std::string& path, std::int64_t max_items) {
   GzFile file(gzopen(path.c_str(), "rb"));
   if (!file) throw StorageError("IDX file '" + path + "' cannot be opened (missing or no permission)");
   std::uint8_t magic[4];
@@ -59,7 +59,13 @@ IdxArray read_idx(const std::string& path) {
     if (read_bytes(file.get(), b, 4, path) != 4) {
       throw StorageError("IDX file '" + path + "' is truncated inside its header");
     }
-    const std::int64_t dim = (std::int64_t{b[0]} << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
+    std::int64_t dim = (std::int64_t{b[0]} << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
+    if (i == 0) {
+      out.items_in_file = dim;
+      // Only the first max_items are decompressed: a 2048-image subset of
+      // Fashion-MNIST reads 1.6 MB, not 47 MB.
+      if (max_items >= 0 && max_items < dim) dim = max_items;
+    }
     out.shape.push_back(dim);
     total *= static_cast<std::size_t>(dim);
   }
@@ -70,7 +76,7 @@ IdxArray read_idx(const std::string& path) {
                        " bytes of data, found " + std::to_string(got));
   }
   std::uint8_t extra = 0;
-  if (read_bytes(file.get(), &extra, 1, path) != 0) {
+  if (out.shape[0] == out.items_in_file && read_bytes(file.get(), &extra, 1, path) != 0) {
     throw StorageError("IDX file '" + path + "' has bytes after the " + std::to_string(total) +
                        " its header promises; damaged or not an IDX file");
   }

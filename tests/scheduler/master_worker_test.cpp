@@ -179,7 +179,7 @@ TEST(MasterWorker, ADrainHandsOutNoMorePointsAndReturnsTheRestPending) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(results, dispatched);
   EXPECT_GE(dispatched, 3u);
-  EXPECT_LE(dispatched, 4u);  // at most one more was in flight on the other worker
+  EXPECT_LE(dispatched, 7u);  // 3 reported, and at most tasks_per_worker = 2 held by each worker
   ASSERT_EQ(summaries.size(), 20u);
   std::size_t pending = 0;
   for (std::size_t i = 0; i < summaries.size(); ++i) {
@@ -190,13 +190,48 @@ TEST(MasterWorker, ADrainHandsOutNoMorePointsAndReturnsTheRestPending) {
 }
 
 TEST(MasterWorker, AWorkerThatHandsAPointBackGetsNoMore) {
-  // The worker is draining: it would hand back every point; the master stops feeding it.
+  // The worker is draining: it would hand back every point; the master stops
+  // feeding it. It hands back the two points it held (tasks_per_worker = 2).
   const Sweep s =
       run_sweep(1, make_points(12), [](int, FakeRunner& r) { r.hand_back = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}; });
-  EXPECT_EQ(s.runners[0].ran, (std::vector<std::int64_t>{0}));
+  EXPECT_EQ(s.runners[0].ran, (std::vector<std::int64_t>{0, 1}));
   ASSERT_EQ(s.summaries.size(), 12u);
   for (const auto& p : s.summaries) EXPECT_EQ(p.status, PointStatus::pending);
   EXPECT_EQ(s.summaries[0].error, "draining");
+}
+
+TEST(MasterWorker, EachWorkerHoldsTheNextPointBeforeItReports) {
+  // One worker, 5 points: it gets points 0 and 1 at once, then one more per result.
+  LocalHub hub(2);
+  FakeRunner runner;
+  std::thread worker([&] {
+    LocalTransport t(hub, 1);
+    run_worker(t, runner);
+  });
+  LocalTransport master(hub, 0);
+  MasterOptions options;
+  std::vector<std::size_t> held;  // points out when each result arrives
+  std::size_t out = 0;
+  options.on_dispatch = [&](const config::GridPoint&) { ++out; };
+  options.on_result = [&](const PointSummary&) { held.push_back(out--); };
+  run_master(master, make_points(5), options);
+  worker.join();
+  EXPECT_EQ(held, (std::vector<std::size_t>{2, 2, 2, 2, 1}));
+  EXPECT_EQ(runner.ran, (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
+}
+
+TEST(MasterWorker, AStoppedWorkersQueuedPointsRunElsewhere) {
+  // Worker 1 stops on its first point; the point queued behind it is not failed: worker 2 runs it.
+  const Sweep s = run_sweep(2, make_points(6), [](int w, FakeRunner& r) {
+    if (w == 1) {
+      r.throw_for = {0, 1, 2, 3, 4, 5};
+      r.recording_breaks = true;
+    }
+  });
+  std::size_t failed = 0;
+  for (const auto& p : s.summaries) failed += p.status == PointStatus::failed ? 1 : 0;
+  EXPECT_EQ(failed, s.runners[0].ran.size());  // only what worker 1 started
+  EXPECT_EQ(s.runners[0].ran.size() + s.runners[1].ran.size(), 6u);
 }
 
 TEST(MasterWorker, CallsTheTickWhileWaiting) {

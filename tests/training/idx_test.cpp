@@ -53,6 +53,17 @@ TEST_F(IdxTest, ReadsAGzippedImageArray) {
   EXPECT_EQ(a.data, data);
 }
 
+TEST_F(IdxTest, ReadsOnlyTheFirstItemsWhenAsked) {
+  std::vector<std::uint8_t> data;
+  for (int i = 0; i < 5 * 2 * 2; ++i) data.push_back(static_cast<std::uint8_t>(i));
+  const std::string path = write_gzip(idx_bytes({5, 2, 2}, data));
+  const IdxArray a = read_idx(path, 2);
+  EXPECT_EQ(a.shape, (std::vector<std::int64_t>{2, 2, 2}));
+  EXPECT_EQ(a.items_in_file, 5);
+  EXPECT_EQ(a.data, std::vector<std::uint8_t>(data.begin(), data.begin() + 8));
+  EXPECT_EQ(read_idx(path, 9).shape[0], 5);  // more than the file holds: all of it
+}
+
 TEST_F(IdxTest, ReadsAPlainLabelArray) {
   const IdxArray a = read_idx(write_plain(idx_bytes({5}, {9, 0, 3, 3, 1})));
   EXPECT_EQ(a.shape, (std::vector<std::int64_t>{5}));

@@ -49,8 +49,9 @@ Layout store_layout(const JobConfig& job, int version = kVersion);
 /// The groups holding the layout's datasets, parents first ("/grid", "/probes", "/probes/weights").
 std::vector<std::string> groups_of(const Layout& layout);
 
-/// Bytes a store of this layout takes: raw data plus HDF5 metadata (an
-/// estimate within a few KiB) plus the job text.
+/// Bytes a store of this layout takes: raw data plus HDF5 metadata plus the
+/// job text. An upper bound (by up to about 25 KiB, the metadata allowance):
+/// creation checks the free space against it and reserves it.
 std::int64_t estimate_bytes(const Layout& layout, std::size_t job_text_bytes);
 
 /// Spec builders for probes: a per-point scalar [N], a series [N, K] and a

@@ -65,6 +65,9 @@ class ProbeSpec {
   /// The probe's datasets for `job` (paths under /probes/NAME/). Scalars of
   /// shape [N] with a csv_column become report columns and reach the master.
   virtual Layout datasets(const JobConfig& job, const ProbeOptions& options) const = 0;
+  /// The body of a [probes.NAME] table that turns every dataset on (docs and
+  /// the docs test use it); "" when the defaults already do.
+  virtual std::string example_table() const { return ""; }
 };
 
 /// The probes a job file may name.

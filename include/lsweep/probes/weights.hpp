@@ -37,6 +37,7 @@ class WeightsProbe : public Probe {
                                                     const config::JobConfig& job) const override;
   std::vector<config::ProbeField> fields(const config::ProbeOptions& options) const override;
   Layout datasets(const config::JobConfig& job, const config::ProbeOptions& options) const override;
+  std::string example_table() const override { return "store_params = true\n"; }
   std::unique_ptr<training::PointObserver> observe(const config::JobConfig& job, const config::ProbeOptions& options,
                                                    const config::GridPoint& point) const override;
 };

@@ -32,12 +32,17 @@ struct MasterOptions {
   /// Once true, no more points are handed out; running points end as the
   /// workers report them, and idle workers are shut down.
   std::function<bool()> draining;
+  /// Points a worker holds at once: the one it trains and the next ones,
+  /// already sent, so that it starts the next point the moment it reports
+  /// one (no round trip to the master in between). 1: strict one-at-a-time.
+  int tasks_per_worker = 2;
 };
 
 /// Runs until every worker is shut down or has reported an error, handing
-/// out the points of `source` as workers become free; a worker that finds
-/// no point ready waits (without spinning) until a result lets the source
-/// decide new ones. Returns one summary per point handed out, in the order
+/// out the points of `source` as workers become free (each holds up to
+/// options.tasks_per_worker); a worker that finds no point ready waits
+/// (without spinning) until a result lets the source decide new ones. A
+/// worker is shut down once it holds nothing and the source is exhausted. Returns one summary per point handed out, in the order
 /// they were handed out. A worker that reports an error gets no more work;
 /// the points it held are recorded as failed (and passed to on_unrecorded).
 /// A worker that returns a point pending (it is draining) is shut down.

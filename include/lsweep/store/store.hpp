@@ -1,7 +1,7 @@
 #pragma once
 /// \file
-/// The sweep's store: one parallel HDF5 file whose datasets are those the
-/// job's layout lists (config/layout.hpp), all created up front with fixed
+/// The sweep's store: one HDF5 file whose datasets are those the job's
+/// layout lists (config/layout.hpp), all created up front with fixed
 /// shapes indexed by point id, each worker writing its own rows.
 ///
 /// Collective calls (every rank of the communicator, same arguments): create,
