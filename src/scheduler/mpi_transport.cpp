@@ -54,9 +54,31 @@ MpiTransport::MpiTransport(MPI_Comm comm, std::chrono::microseconds max_idle_sle
   check_mpi(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
 }
 
+MpiTransport::~MpiTransport() {
+  try {
+    poll_with_backoff([&] { return reap(); }, std::nullopt, max_idle_sleep_);
+  } catch (const MpiError&) {
+    // A destructor never throws; the job is failing anyway.
+  }
+}
+
+bool MpiTransport::reap() {
+  for (auto it = outgoing_.begin(); it != outgoing_.end();) {
+    int done = 0;
+    check_mpi(MPI_Test(&(*it)->request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    it = done ? outgoing_.erase(it) : it + 1;
+  }
+  return outgoing_.empty();
+}
+
 void MpiTransport::send(int dest, const Message& message) {
-  const std::string bytes = encode(message);
-  check_mpi(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, kTag, comm_), "MPI_Send");
+  auto out = std::make_unique<Outgoing>();
+  out->bytes = encode(message);
+  check_mpi(MPI_Isend(out->bytes.data(), static_cast<int>(out->bytes.size()), MPI_BYTE, dest, kTag, comm_,
+                      &out->request),
+            "MPI_Isend");
+  outgoing_.push_back(std::move(out));
+  reap();
 }
 
 std::optional<Envelope> MpiTransport::receive_any_for(std::optional<std::chrono::milliseconds> timeout) {
@@ -64,6 +86,7 @@ std::optional<Envelope> MpiTransport::receive_any_for(std::optional<std::chrono:
   int flag = 0;
   const bool arrived = poll_with_backoff(
       [&] {
+        if (!outgoing_.empty()) reap();
         check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, kTag, comm_, &flag, &status), "MPI_Iprobe");
         return flag != 0;
       },
