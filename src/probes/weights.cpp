@@ -64,9 +64,10 @@ DatasetSpec packed_params(const char* path, const PackedOffsets& offsets, std::s
 
 class WeightsObserver : public training::PointObserver {
  public:
-  WeightsObserver(bool momentum, bool store_params) : momentum_(momentum), store_params_(store_params) {}
+  WeightsObserver(bool momentum, const WeightsOptions& o)
+      : momentum_(momentum), grad_norm_(o.grad_norm), store_params_(o.store_params) {}
 
-  bool wants_full_gradient() const override { return true; }
+  bool wants_full_gradient() const override { return grad_norm_; }
 
   void start(const training::PointState& s) override { theta0_ = flat(s.model->parameters()); }
 
@@ -74,7 +75,7 @@ class WeightsObserver : public training::PointObserver {
     const Values v = measure(s);
     rows[P::kParamNorm][k] = v.param_norm;
     rows[P::kDistanceSq][k] = v.distance_sq;
-    rows[P::kGradNorm][k] = v.grad_norm;
+    if (grad_norm_) rows[P::kGradNorm][k] = v.grad_norm;
     if (momentum_) rows[P::kMomentumNorm][k] = l2(flat(s.optimizer.momentum_buffers()));
   }
 
@@ -82,7 +83,7 @@ class WeightsObserver : public training::PointObserver {
     const Values v = measure(s);
     rows[P::kFinalParamNorm] = {v.param_norm};
     rows[P::kFinalDistanceSq] = {v.distance_sq};
-    rows[P::kFinalGradNorm] = {v.grad_norm};
+    if (grad_norm_) rows[P::kFinalGradNorm] = {v.grad_norm};
     if (store_params_) {
       rows[P::kInitialParams] = to_vector(theta0_);
       rows[P::kFinalParams] = to_vector(v.theta);
@@ -100,11 +101,11 @@ class WeightsObserver : public training::PointObserver {
     v.theta = flat(s.model->parameters());
     v.param_norm = l2(v.theta);
     v.distance_sq = (v.theta - theta0_).square().sum().item<double>();
-    v.grad_norm = l2(flat(s.full_gradient));
+    v.grad_norm = grad_norm_ ? l2(flat(s.full_gradient)) : kNaN;
     return v;
   }
 
-  bool momentum_, store_params_;
+  bool momentum_, grad_norm_, store_params_;
   torch::Tensor theta0_;
 };
 
@@ -113,13 +114,14 @@ class WeightsObserver : public training::PointObserver {
 std::shared_ptr<const config::ProbeOptions> WeightsProbe::parse(config::OptionTable& table,
                                                                 const config::JobConfig& /*job*/) const {
   auto options = std::make_shared<WeightsOptions>();
+  options->grad_norm = table.boolean("grad_norm").value_or(true);
   options->store_params = table.boolean("store_params").value_or(false);
   return options;
 }
 
 std::vector<config::ProbeField> WeightsProbe::fields(const config::ProbeOptions& options) const {
   const auto& o = dynamic_cast<const WeightsOptions&>(options);
-  return {{"store_params", o.store_params ? "true" : "false"}};
+  return {{"grad_norm", o.grad_norm ? "true" : "false"}, {"store_params", o.store_params ? "true" : "false"}};
 }
 
 Layout WeightsProbe::datasets(const config::JobConfig& job, const config::ProbeOptions& options) const {
@@ -127,9 +129,11 @@ Layout WeightsProbe::datasets(const config::JobConfig& job, const config::ProbeO
   Layout l;
   l.push_back(L::point_series(kParamNorm, "1", "||theta|| (all weights and biases) at each checkpoint step.", job));
   l.push_back(L::point_series(kDistanceSq, "1", "||theta_t - theta_0||^2: squared distance from initialisation.", job));
-  l.push_back(L::point_series(kGradNorm, "loss",
-                              "Norm of the gradient of the whole training set's mean loss at each checkpoint step.",
-                              job));
+  if (o.grad_norm) {
+    l.push_back(L::point_series(kGradNorm, "loss",
+                                "Norm of the gradient of the whole training set's mean loss at each checkpoint step.",
+                                job));
+  }
   if (job.train.momentum > 0) {
     l.push_back(L::point_series(kMomentumNorm, "1",
                                 "Norm of the momentum buffer at each checkpoint step (0 before the first step).", job));
@@ -137,8 +141,11 @@ Layout WeightsProbe::datasets(const config::JobConfig& job, const config::ProbeO
   l.push_back(L::point_scalar(kFinalParamNorm, "1", "||theta|| after the last step taken.", "weights_param_norm", job));
   l.push_back(L::point_scalar(kFinalDistanceSq, "1", "||theta - theta_0||^2 after the last step taken.",
                               "weights_distance_sq", job));
-  l.push_back(L::point_scalar(kFinalGradNorm, "loss", "Norm of the whole training set's gradient after the last step.",
-                              "weights_grad_norm", job));
+  if (o.grad_norm) {
+    l.push_back(L::point_scalar(kFinalGradNorm, "loss",
+                                "Norm of the whole training set's gradient after the last step.", "weights_grad_norm",
+                                job));
+  }
   if (!o.store_params) return l;
   const auto counts = parameter_counts(job);
   auto offsets = std::make_shared<std::vector<std::int64_t>>(1, 0);
@@ -159,8 +166,7 @@ Layout WeightsProbe::datasets(const config::JobConfig& job, const config::ProbeO
 std::unique_ptr<training::PointObserver> WeightsProbe::observe(const config::JobConfig& job,
                                                                const config::ProbeOptions& options,
                                                                const config::GridPoint& /*point*/) const {
-  const auto& o = dynamic_cast<const WeightsOptions&>(options);
-  return std::make_unique<WeightsObserver>(job.train.momentum > 0, o.store_params);
+  return std::make_unique<WeightsObserver>(job.train.momentum > 0, dynamic_cast<const WeightsOptions&>(options));
 }
 
 }  // namespace lsweep::probes

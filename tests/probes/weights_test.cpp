@@ -140,6 +140,8 @@ TEST(WeightsProbe, DeclaresItsDatasetsFromItsOptionsAndTheJob) {
   const auto plain = paths(job_of(job_text("[probes.weights]\n", 0.0)));
   EXPECT_EQ(plain, (std::vector<std::string>{P::kParamNorm, P::kDistanceSq, P::kGradNorm, P::kFinalParamNorm,
                                              P::kFinalDistanceSq, P::kFinalGradNorm}));
+  const auto cheap = paths(job_of(job_text("[probes.weights]\ngrad_norm = false\n", 0.0)));
+  EXPECT_EQ(cheap, (std::vector<std::string>{P::kParamNorm, P::kDistanceSq, P::kFinalParamNorm, P::kFinalDistanceSq}));
   const auto job = job_of(job_text("[probes.weights]\nstore_params = true\n"));
   const auto all = L::store_layout(job);
   EXPECT_NE(find_spec(all, P::kMomentumNorm), nullptr);
@@ -167,7 +169,7 @@ TEST(WeightsProbe, ValidatesItsTable) {
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("unknown key 'probes.weights.store_param': allowed keys in "
-                                         "[probes.weights] are store_params"),
+                                         "[probes.weights] are grad_norm, store_params"),
               std::string::npos)
         << e.what();
   }

@@ -8,13 +8,16 @@
 /// LibTorch's parameters() and packed end to end (docs/store.md says how to
 /// rebuild the model from them). All values float64.
 ///
-/// Job file:  [probes.weights]   store_params = false
+/// Job file:  [probes.weights]   grad_norm = true   store_params = false
+/// grad_norm = false skips the gradient norm, whose backward pass over the
+/// whole training set is nearly all of the probe's cost.
 
 #include "lsweep/probes/probe.hpp"
 
 namespace lsweep::probes {
 
 struct WeightsOptions : config::ProbeOptions {
+  bool grad_norm = true;
   bool store_params = false;
 };
 
