@@ -56,6 +56,17 @@ std::string folder_error(const std::string& path) {
   return {};
 }
 
+// A run killed between naming its new store (link) and removing the
+// temporary name leaves PATH.creating as a second name of the store itself:
+// removed, so that a later creation can never truncate it.
+void remove_published_temp(const std::string& path, const struct stat& store) {
+  const std::string temp = path + store::schema::kCreatingSuffix;
+  struct stat st {};
+  if (stat(temp.c_str(), &st) != 0 || st.st_ino != store.st_ino || st.st_dev != store.st_dev) return;
+  log::warn("removing '", temp, "', a second name of the store left by a run stopped as it named it");
+  unlink(temp.c_str());
+}
+
 // A new store: lock PATH.creating, which becomes the store once it is built.
 StorePlan plan_new(const std::string& path, const config::JobConfig& job) {
   StorePlan plan;
@@ -129,6 +140,7 @@ StorePlan plan_store(const std::string& path, const config::JobConfig& job, cons
   }
   StoreLock lock;
   if (const std::string why = lock.lock_existing(path); !why.empty()) return refuse(kBadInput, why);
+  remove_published_temp(path, st);
   StorePlan plan = plan_resume(path, job, catalog);
   if (plan.exit_code == 0 && !plan.todo.empty() && !lock.writable()) {
     return refuse(kBadInput, "--store = " + path + ": " + std::to_string(plan.todo.size()) +

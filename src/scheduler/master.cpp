@@ -37,6 +37,11 @@ class Master {
         next_tick = std::chrono::steady_clock::now() + options_.tick;
       }
     }
+    // Points a stopped worker held but never started, when no worker was
+    // left to take them: still pending (their rows are untouched).
+    for (const auto& p : returned_) {
+      record(unfinished_summary(p.id, PointStatus::pending, "not started: the worker that held it stopped"));
+    }
     for (const auto& [id, index] : index_of_) {
       if (summaries_[index].point_id < 0) {
         throw SchedulerError("point " + std::to_string(id) + " was never reported by a worker");

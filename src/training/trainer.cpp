@@ -87,27 +87,24 @@ double Trainer::step() {
 }
 
 Evaluation Trainer::evaluate(const torch::Tensor& x, const torch::Tensor& y) {
-  const std::int64_t n = x.size(0);
-  if (n == 0) return {kNaN, kNaN};
   torch::NoGradGuard no_grad;
-  double loss_sum = 0.0;
-  std::int64_t correct = 0;
-  for (std::int64_t lo = 0; lo < n; lo += kEvalChunk) {
-    const std::int64_t hi = std::min(n, lo + kEvalChunk);
-    const auto out = model_->forward(x.slice(0, lo, hi));
-    const auto yc = y.slice(0, lo, hi);
-    loss_sum += compute_loss(job_.train.loss, out, yc, binary_).item<double>() * static_cast<double>(hi - lo);
-    correct += count_correct(out, yc, binary_).item<std::int64_t>();
-  }
-  return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n)};
+  return evaluate_chunks(x, y, nullptr);
 }
 
 Evaluation Trainer::evaluate_with_gradient(const torch::Tensor& x, const torch::Tensor& y,
                                            std::vector<torch::Tensor>& gradient) {
+  return evaluate_chunks(x, y, &gradient);
+}
+
+Evaluation Trainer::evaluate_chunks(const torch::Tensor& x, const torch::Tensor& y,
+                                    std::vector<torch::Tensor>* gradient) {
   const std::int64_t n = x.size(0);
+  if (n == 0) return {kNaN, kNaN};
   const auto params = model_->parameters();
-  gradient.clear();
-  for (const auto& p : params) gradient.push_back(torch::zeros_like(p));
+  if (gradient) {
+    gradient->clear();
+    for (const auto& p : params) gradient->push_back(torch::zeros_like(p));
+  }
   double loss_sum = 0.0;
   std::int64_t correct = 0;
   for (std::int64_t lo = 0; lo < n; lo += kEvalChunk) {
@@ -117,10 +114,11 @@ Evaluation Trainer::evaluate_with_gradient(const torch::Tensor& x, const torch::
     const auto loss = compute_loss(job_.train.loss, out, yc, binary_);
     loss_sum += loss.item<double>() * static_cast<double>(hi - lo);
     correct += count_correct(out.detach(), yc, binary_).item<std::int64_t>();
+    if (!gradient) continue;
     // d(mean over the set)/dtheta = sum over chunks of (chunk size / n) d(chunk mean)/dtheta.
     const auto g = torch::autograd::grad({loss}, params);
     const double weight = static_cast<double>(hi - lo) / static_cast<double>(n);
-    for (std::size_t i = 0; i < g.size(); ++i) gradient[i].add_(g[i], weight);
+    for (std::size_t i = 0; i < g.size(); ++i) (*gradient)[i].add_(g[i], weight);
   }
   return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n)};
 }

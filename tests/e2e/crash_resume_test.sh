@@ -10,7 +10,16 @@ job=$here/crash_job.toml
 RANDOM=${LSWEEP_CRASH_SEED:-20261123}
 echo "crash_resume_test.sh: random seed ${LSWEEP_CRASH_SEED:-20261123}"
 
-"$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$job" --store "$tmp/reference.h5"
+# The reference run also gives the sweep's pace on this machine: how long from
+# launch to its first finished point. Kill moments are drawn up to 1.5 times
+# that, so that about a third of them land mid-sweep whatever the machine's
+# speed, and the sweep, short of 20 kills, never finishes under them.
+start_ms=$(date +%s%3N)
+"$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$job" --store "$tmp/reference.h5" > /dev/null
+first_ms=$("$py" -c 'import h5py, sys; print(int(1000 * h5py.File(sys.argv[1], "r")["results/finished_at"][()].min()) - int(sys.argv[2]))' \
+  "$tmp/reference.h5" "$start_ms")
+window_ms=$((3 * first_ms / 2))
+echo "crash_resume_test.sh: first point finished after $first_ms ms; kills in [100, $window_ms) ms"
 
 store=$tmp/crashed.h5
 : > "$tmp/finished_before_kills.txt"
@@ -24,8 +33,8 @@ while :; do
   setsid "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$job" --store "$store" > "$tmp/run.log" 2>&1 &
   pid=$!
   if [ "$kills" -lt 20 ] || [ "$midsweep" -lt 5 ]; then
-    # A random moment in [0.1, 2.5) s: start-up, creation, training or closing.
-    ms=$((100 + RANDOM % 2400))
+    # A random moment in [0.1 s, window): start-up, creation, training or closing.
+    ms=$((100 + RANDOM % (window_ms - 100)))
     sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
     if kill -9 -- "-$pid" 2> /dev/null; then
       wait "$pid" 2> /dev/null || true

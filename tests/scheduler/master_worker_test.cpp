@@ -52,27 +52,46 @@ struct Sweep {
   std::vector<PointSummary> unrecorded;
 };
 
+// `n` worker threads over `hub` (ranks 1..n), each with its own FakeRunner,
+// joined when the master is done.
+class Workers {
+ public:
+  Workers(LocalHub& hub, int n, const std::function<void(int, FakeRunner&)>& setup = {})
+      : runners(static_cast<std::size_t>(n)) {
+    for (int w = 1; w <= n; ++w) {
+      FakeRunner& runner = runners[static_cast<std::size_t>(w - 1)];
+      if (setup) setup(w, runner);
+      threads_.emplace_back([&hub, &runner, w] {
+        LocalTransport t(hub, w);
+        run_worker(t, runner);
+      });
+    }
+  }
+  ~Workers() { join(); }
+  void join() {
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  std::vector<FakeRunner> runners;
+
+ private:
+  std::vector<std::thread> threads_;
+};
+
 // Runs a master and `workers` worker threads over a LocalHub.
 Sweep run_sweep(int workers, const std::vector<config::GridPoint>& points,
                 const std::function<void(int, FakeRunner&)>& setup = {}) {
   LocalHub hub(workers + 1);
   Sweep sweep;
-  sweep.runners.resize(static_cast<std::size_t>(workers));
-  std::vector<std::thread> threads;
-  for (int w = 1; w <= workers; ++w) {
-    FakeRunner& runner = sweep.runners[static_cast<std::size_t>(w - 1)];
-    if (setup) setup(w, runner);
-    threads.emplace_back([&hub, &runner, w] {
-      LocalTransport t(hub, w);
-      run_worker(t, runner);
-    });
-  }
+  Workers threads(hub, workers, setup);
   LocalTransport master(hub, 0);
   MasterOptions options;
   options.on_result = [&](const PointSummary& s) { sweep.callbacks.push_back(s); };
   options.on_unrecorded = [&](const PointSummary& s) { sweep.unrecorded.push_back(s); };
   sweep.summaries = run_master(master, points, options);
-  for (auto& t : threads) t.join();
+  threads.join();
+  sweep.runners = std::move(threads.runners);
   return sweep;
 }
 
@@ -161,14 +180,7 @@ TEST(MasterWorker, AWorkerThatCannotRecordStopsAndOthersFinish) {
 
 TEST(MasterWorker, ADrainHandsOutNoMorePointsAndReturnsTheRestPending) {
   LocalHub hub(3);
-  std::vector<FakeRunner> runners(2);
-  std::vector<std::thread> threads;
-  for (int w = 1; w <= 2; ++w) {
-    threads.emplace_back([&hub, &runners, w] {
-      LocalTransport t(hub, w);
-      run_worker(t, runners[static_cast<std::size_t>(w - 1)]);
-    });
-  }
+  Workers threads(hub, 2);
   LocalTransport master(hub, 0);
   MasterOptions options;
   std::size_t results = 0, dispatched = 0;
@@ -176,7 +188,7 @@ TEST(MasterWorker, ADrainHandsOutNoMorePointsAndReturnsTheRestPending) {
   options.on_result = [&](const PointSummary&) { ++results; };
   options.draining = [&] { return results >= 3; };  // drain after the third result
   const auto summaries = run_master(master, make_points(20), options);
-  for (auto& t : threads) t.join();
+  threads.join();
   EXPECT_EQ(results, dispatched);
   EXPECT_GE(dispatched, 3u);
   EXPECT_LE(dispatched, 7u);  // 3 reported, and at most tasks_per_worker = 2 held by each worker
@@ -234,6 +246,18 @@ TEST(MasterWorker, AStoppedWorkersQueuedPointsRunElsewhere) {
   EXPECT_EQ(s.runners[0].ran.size() + s.runners[1].ran.size(), 6u);
 }
 
+TEST(MasterWorker, QueuedPointsOfAStoppedWorkerStayPendingWhenNoWorkerIsLeft) {
+  // The only worker stops on its first point: the second, queued behind it, never ran.
+  const Sweep s = run_sweep(1, make_points(2), [](int, FakeRunner& r) {
+    r.throw_for = {0, 1};
+    r.recording_breaks = true;
+  });
+  EXPECT_EQ(s.runners[0].ran, (std::vector<std::int64_t>{0}));
+  EXPECT_EQ(s.summaries[0].status, PointStatus::failed);
+  EXPECT_EQ(s.summaries[1].status, PointStatus::pending);
+  EXPECT_EQ(s.summaries[1].error, "not started: the worker that held it stopped");
+}
+
 TEST(MasterWorker, CallsTheTickWhileWaiting) {
   MasterOptions options;
   int ticks = 0;
@@ -276,22 +300,15 @@ class ChainSource : public PointSource {
 
 TEST(MasterWorker, AnAdaptiveSourceFeedsWaitingWorkersFromResults) {
   LocalHub hub(4);
-  std::vector<FakeRunner> runners(3);
-  std::vector<std::thread> threads;
-  for (int w = 1; w <= 3; ++w) {
-    threads.emplace_back([&hub, &runners, w] {
-      LocalTransport t(hub, w);
-      run_worker(t, runners[static_cast<std::size_t>(w - 1)]);
-    });
-  }
+  Workers threads(hub, 3);
   LocalTransport master(hub, 0);
   ChainSource source(6);
   const auto summaries = run_master(master, source, {});
-  for (auto& t : threads) t.join();
+  threads.join();
   ASSERT_EQ(summaries.size(), 6u);
   EXPECT_EQ(source.seen, (std::vector<std::int64_t>{0, 1, 2, 3, 4, 5}));
   std::size_t ran = 0;
-  for (const auto& r : runners) ran += r.ran.size();
+  for (const auto& r : threads.runners) ran += r.ran.size();
   EXPECT_EQ(ran, 6u);  // two workers waited while one ran each point, and none ran a point twice
   EXPECT_EQ(summaries[1].scalar("/results/final_train_loss"), 0.1 * 5);  // width 0.1 * 4 * 10 + 1 = 5
 }

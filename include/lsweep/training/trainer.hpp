@@ -120,6 +120,7 @@ class Trainer {
  private:
   StopCriteria stop_criteria(const RunOptions& options) const;
   Evaluation evaluate_train(bool with_gradient);
+  Evaluation evaluate_chunks(const torch::Tensor& x, const torch::Tensor& y, std::vector<torch::Tensor>* gradient);
 
   const config::JobConfig& job_;
   config::GridPoint point_;
