@@ -50,8 +50,8 @@ int main(int argc, char** argv) {
     const auto job = config::load_job(argv[1], lsweep::probes::builtin());
     training::set_compute_threads(1);
     training::tune_allocator();
-    const auto data = training::load_dataset(job.data, job.train.dtype == config::DType::float64 ? torch::kFloat64
-                                                                                                 : torch::kFloat32);
+    const auto data =
+        training::load_dataset(job.data, job.train.dtype == config::DType::float64 ? torch::kFloat64 : torch::kFloat32);
     const double off = best_seconds(job, data, false, reps);
     const double on = best_seconds(job, data, true, reps);
     std::printf("{\"impl\":\"lsweep\",\"probes_off_s\":%.4f,\"probes_on_s\":%.4f,\"cost\":%.4f}\n", off, on,

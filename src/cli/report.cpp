@@ -57,7 +57,8 @@ std::vector<Column> columns(const store::StoreReader& r, bool exact) {
   out.push_back(std::move(id));
   for (bool text : {false, true}) {
     for (const auto& s : r.layout()) {
-      if (!s.csv_column.empty() && (s.type == ElementType::text) == text) out.push_back(read_column(r, s, status, exact));
+      if (!s.csv_column.empty() && (s.type == ElementType::text) == text)
+        out.push_back(read_column(r, s, status, exact));
     }
   }
   // ok / torn for finished rows ("-": a version-1 store has no checksums); empty for the others.
@@ -96,8 +97,8 @@ void print_table(const store::StoreReader& r, const std::vector<Column>& cols) {
   };
   std::cout << "store: " << r.path() << "    schema version " << r.version() << "\njob: " << attr("job_name")
             << "    lsweep " << attr("lsweep_version") << " (" << attr("git_commit") << ")\nhosts: " << attr("hosts")
-            << "    ranks: " << r.num_ranks() << "\nstarted: " << attr("start_time") << "    ended: " << attr("end_time")
-            << "\n\n";
+            << "    ranks: " << r.num_ranks() << "\nstarted: " << attr("start_time")
+            << "    ended: " << attr("end_time") << "\n\n";
   const std::size_t rows = cols.front().cells.size();
   std::vector<std::size_t> widths;
   for (const auto& c : cols) {

@@ -17,11 +17,11 @@
 #include "lsweep/common/version.hpp"
 #include "lsweep/config/grid.hpp"
 #include "lsweep/config/layout.hpp"
+#include "lsweep/probes/probe.hpp"
 #include "lsweep/scheduler/master.hpp"
 #include "lsweep/scheduler/mpi_transport.hpp"
 #include "lsweep/scheduler/worker.hpp"
 #include "lsweep/store/store.hpp"
-#include "lsweep/probes/probe.hpp"
 #include "lsweep/training/trainer.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
@@ -141,8 +141,8 @@ WorkerData load_worker_data(const config::JobConfig& job) {
   training::tune_allocator();
   WorkerData w;
   try {
-    w.data = training::load_dataset(job.data, job.train.dtype == config::DType::float64 ? torch::kFloat64
-                                                                                      : torch::kFloat32);
+    w.data =
+        training::load_dataset(job.data, job.train.dtype == config::DType::float64 ? torch::kFloat64 : torch::kFloat32);
   } catch (const std::exception& e) {
     w.error = e.what();
   }

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <optional>
 #include <cstring>
+#include <optional>
 
 #include "commands.hpp"
 #include "lsweep/common/error.hpp"
@@ -106,8 +106,9 @@ StorePlan plan_resume(const std::string& path, const config::JobConfig& job, con
       // A finished row torn by a crash runs again.
       const PointStatus s = torn[i] ? PointStatus::pending : status[i];
       ++plan.counts[static_cast<int>(s)];
-      if (torn[i]) log::warn("point ", i, " of ", path, " is ", to_string(status[i]),
-                             " but its row checksum does not match (torn by a crash): it runs again");
+      if (torn[i])
+        log::warn("point ", i, " of ", path, " is ", to_string(status[i]),
+                  " but its row checksum does not match (torn by a crash): it runs again");
       if (s == PointStatus::pending || s == PointStatus::running) plan.todo.push_back(static_cast<std::int64_t>(i));
     }
   } catch (const StorageError& e) {
@@ -123,7 +124,8 @@ StorePlan plan_store(const std::string& path, const config::JobConfig& job, cons
   if (path.empty()) return refuse(kBadInput, "--store = '': allowed: the path of a store file (new or existing)");
   struct stat st {};
   if (lstat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT) return refuse(kBadInput, "--store = " + path + ": cannot be examined: " + std::strerror(errno));
+    if (errno != ENOENT)
+      return refuse(kBadInput, "--store = " + path + ": cannot be examined: " + std::strerror(errno));
     if (const std::string why = folder_error(path); !why.empty()) return refuse(kBadInput, why);
     StorePlan plan = plan_new(path, job);
     // A run that published the store meanwhile: it is an existing store now.
@@ -143,8 +145,9 @@ StorePlan plan_store(const std::string& path, const config::JobConfig& job, cons
   remove_published_temp(path, st);
   StorePlan plan = plan_resume(path, job, catalog);
   if (plan.exit_code == 0 && !plan.todo.empty() && !lock.writable()) {
-    return refuse(kBadInput, "--store = " + path + ": " + std::to_string(plan.todo.size()) +
-                                 " point(s) left to run, but the store is not writable; allowed: a store you can write");
+    return refuse(kBadInput,
+                  "--store = " + path + ": " + std::to_string(plan.todo.size()) +
+                      " point(s) left to run, but the store is not writable; allowed: a store you can write");
   }
   plan.lock = std::move(lock);
   return plan;

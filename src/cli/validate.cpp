@@ -26,7 +26,8 @@ std::string probe_list(const config::JobConfig& job) {
   std::string out;
   for (const auto& p : job.probes) {
     std::string fields;
-    for (const auto& [key, value] : p.spec->fields(*p.options)) fields += (fields.empty() ? "" : ", ") + key + " = " + value;
+    for (const auto& [key, value] : p.spec->fields(*p.options))
+      fields += (fields.empty() ? "" : ", ") + key + " = " + value;
     out += (out.empty() ? "" : "; ") + p.name() + (fields.empty() ? "" : " (" + fields + ")");
   }
   return out.empty() ? "none" : out;

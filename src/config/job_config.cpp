@@ -133,7 +133,7 @@ std::vector<double> axis(TableReader& r, const std::string& key, const AxisRule&
     for (std::size_t j = 0; j < i; ++j) {
       if (values[i] == values[j]) {
         // What the user wrote ("full", not 0); a range shows the rounded value.
-        const std::string v = array ? detail::show(*array->get(i))
+        const std::string v = array          ? detail::show(*array->get(i))
                               : rule.integer ? std::to_string(static_cast<std::int64_t>(values[i]))
                                              : shortest_double(values[i]);
         throw ConfigError(r.origin() + ": " + r.field(key) + "[" + std::to_string(i) + "] = " + v + ": repeats " +
@@ -353,7 +353,8 @@ std::string read_job_text(const std::string& path) {
     got += static_cast<std::size_t>(n);
   }
   close(fd);
-  if (got > kMaxJobBytes) throw ConfigError(name + " grew beyond " + std::to_string(kMaxJobBytes) + " bytes while read");
+  if (got > kMaxJobBytes)
+    throw ConfigError(name + " grew beyond " + std::to_string(kMaxJobBytes) + " bytes while read");
   text.resize(got);
   return text;
 }

@@ -62,7 +62,8 @@ void compare_probes(Differences& d, const JobConfig& s, const JobConfig& c) {
     const EnabledProbe* b = c.probe(name);
     const std::string table = "probes." + name;
     if (!a || !b) {
-      d.compare_text(table.c_str(), a ? "[" + table + "]" : "no [" + table + "]", b ? "[" + table + "]" : "no [" + table + "]");
+      d.compare_text(table.c_str(), a ? "[" + table + "]" : "no [" + table + "]",
+                     b ? "[" + table + "]" : "no [" + table + "]");
       continue;
     }
     const auto fa = probe_fields(*a), fb = probe_fields(*b);

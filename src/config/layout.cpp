@@ -15,8 +15,8 @@ std::int64_t checkpoint_count(const JobConfig& job) {
   return static_cast<std::int64_t>(checkpoint_steps(job.train.steps, job.train.checkpoints).size());
 }
 
-DatasetSpec spec(std::string path, ElementType type, std::vector<Dim> dims, double fill, Role role,
-                 std::string units, std::string meaning, std::string csv = "") {
+DatasetSpec spec(std::string path, ElementType type, std::vector<Dim> dims, double fill, Role role, std::string units,
+                 std::string meaning, std::string csv = "") {
   DatasetSpec s;
   s.path = std::move(path);
   s.type = type;
@@ -55,14 +55,17 @@ Layout base_layout(const JobConfig& the_job, int version) {
   const Dim k{Axis::checkpoints, checkpoint_count(*job)};
   const auto f64 = ElementType::float64;
   Layout l;
-  l.push_back(grid_column(kLr, f64, job, [](const GridPoint& p) { return p.lr; }, "1",
-                          "Learning rate of the point.", "lr"));
-  l.push_back(grid_column(kBatch, ElementType::int64, job, [](const GridPoint& p) { return p.batch; }, "samples",
-                          "Minibatch size; \"full\" is stored as P (data.train_size).", "batch"));
-  l.push_back(grid_column(kWidth, ElementType::int64, job, [](const GridPoint& p) { return p.width; }, "units",
-                          "Hidden units per layer.", "width"));
-  l.push_back(grid_column(kSeed, ElementType::int64, job, [](const GridPoint& p) { return p.seed; }, "1",
-                          "Seed of initialisation and minibatch order.", "seed"));
+  l.push_back(grid_column(
+      kLr, f64, job, [](const GridPoint& p) { return p.lr; }, "1", "Learning rate of the point.", "lr"));
+  l.push_back(grid_column(
+      kBatch, ElementType::int64, job, [](const GridPoint& p) { return p.batch; }, "samples",
+      "Minibatch size; \"full\" is stored as P (data.train_size).", "batch"));
+  l.push_back(grid_column(
+      kWidth, ElementType::int64, job, [](const GridPoint& p) { return p.width; }, "units", "Hidden units per layer.",
+      "width"));
+  l.push_back(grid_column(
+      kSeed, ElementType::int64, job, [](const GridPoint& p) { return p.seed; }, "1",
+      "Seed of initialisation and minibatch order.", "seed"));
   l.push_back(spec(kStatus, ElementType::status, {n}, 0.0, Role::status, "",
                    "Life cycle state: pending, running, done, failed, diverged, timed_out.", "status"));
   l.push_back(spec(kFinalTrainLoss, f64, {n}, kNaN, Role::result, "loss",
@@ -78,8 +81,8 @@ Layout base_layout(const JobConfig& the_job, int version) {
   l.push_back(spec(kSteps, ElementType::int64, {n}, -1.0, Role::summary, "steps", "Optimizer steps taken.", "steps"));
   l.push_back(spec(kWallSeconds, f64, {n}, kNaN, Role::summary, "s",
                    "Wall-clock time of training, probes and evaluation of the point.", "wall_seconds"));
-  l.push_back(spec(kStartedAt, f64, {n}, kNaN, Role::started, "s since 1970-01-01 UTC",
-                   "When a worker last took the point."));
+  l.push_back(
+      spec(kStartedAt, f64, {n}, kNaN, Role::started, "s since 1970-01-01 UTC", "When a worker last took the point."));
   l.push_back(spec(kFinishedAt, f64, {n}, kNaN, Role::summary, "s since 1970-01-01 UTC",
                    "When the point's results were written."));
   DatasetSpec steps = spec(kSeriesStep, ElementType::int64, {k}, 0.0, Role::job, "steps",
@@ -156,8 +159,8 @@ std::int64_t estimate_bytes(const Layout& layout, std::size_t job_text_bytes) {
 
 DatasetSpec point_scalar(std::string path, std::string units, std::string meaning, std::string csv_column,
                          const JobConfig& job) {
-  DatasetSpec s = float_spec(std::move(path), {{Axis::points, grid_size(job.grid)}}, std::move(units),
-                             std::move(meaning));
+  DatasetSpec s =
+      float_spec(std::move(path), {{Axis::points, grid_size(job.grid)}}, std::move(units), std::move(meaning));
   s.csv_column = std::move(csv_column);
   return s;
 }

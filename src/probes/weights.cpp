@@ -130,9 +130,8 @@ Layout WeightsProbe::datasets(const config::JobConfig& job, const config::ProbeO
   l.push_back(L::point_series(kParamNorm, "1", "||theta|| (all weights and biases) at each checkpoint step.", job));
   l.push_back(L::point_series(kDistanceSq, "1", "||theta_t - theta_0||^2: squared distance from initialisation.", job));
   if (o.grad_norm) {
-    l.push_back(L::point_series(kGradNorm, "loss",
-                                "Norm of the gradient of the whole training set's mean loss at each checkpoint step.",
-                                job));
+    l.push_back(L::point_series(
+        kGradNorm, "loss", "Norm of the gradient of the whole training set's mean loss at each checkpoint step.", job));
   }
   if (job.train.momentum > 0) {
     l.push_back(L::point_series(kMomentumNorm, "1",
@@ -153,13 +152,12 @@ Layout WeightsProbe::datasets(const config::JobConfig& job, const config::ProbeO
   const auto count_values = std::make_shared<const std::vector<double>>(counts.begin(), counts.end());
   const auto offset_values = std::make_shared<const std::vector<double>>(offsets->begin(), offsets->end() - 1);
   l.push_back(job_column(kParamCount, count_values, "Parameters of the point's network (its row length).", job));
-  l.push_back(job_column(kParamOffset, offset_values,
-                         "Where the point's row starts in initial_params and final_params.", job));
+  l.push_back(
+      job_column(kParamOffset, offset_values, "Where the point's row starts in initial_params and final_params.", job));
   l.push_back(packed_params(kInitialParams, offsets,
                             "Every point's initial parameters, flattened in parameters() order, rows packed end to "
                             "end: point i is [param_offset[i], param_offset[i] + param_count[i])."));
-  l.push_back(packed_params(kFinalParams, offsets,
-                            "Every point's parameters after its last step, as initial_params."));
+  l.push_back(packed_params(kFinalParams, offsets, "Every point's parameters after its last step, as initial_params."));
   return l;
 }
 

@@ -74,9 +74,9 @@ bool MpiTransport::reap() {
 void MpiTransport::send(int dest, const Message& message) {
   auto out = std::make_unique<Outgoing>();
   out->bytes = encode(message);
-  check_mpi(MPI_Isend(out->bytes.data(), static_cast<int>(out->bytes.size()), MPI_BYTE, dest, kTag, comm_,
-                      &out->request),
-            "MPI_Isend");
+  check_mpi(
+      MPI_Isend(out->bytes.data(), static_cast<int>(out->bytes.size()), MPI_BYTE, dest, kTag, comm_, &out->request),
+      "MPI_Isend");
   outgoing_.push_back(std::move(out));
   reap();
 }

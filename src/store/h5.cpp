@@ -155,9 +155,10 @@ std::string read_string_attribute(hid_t object, const std::string& name) {
       H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) {
     const std::string type = describe_type(file_type.get());
     const bool vowel = type.find_first_of("aeiou") == 0;
-    throw StorageError("attribute '" + name + "' holds " +
-                       (H5Sget_simple_extent_type(space.get()) == H5S_SCALAR ? (vowel ? "an " : "a ") : "an array of ") +
-                       type + "; allowed: a scalar fixed-length string (as lsweep writes)");
+    throw StorageError(
+        "attribute '" + name + "' holds " +
+        (H5Sget_simple_extent_type(space.get()) == H5S_SCALAR ? (vowel ? "an " : "a ") : "an array of ") + type +
+        "; allowed: a scalar fixed-length string (as lsweep writes)");
   }
   const std::size_t size = H5Tget_size(file_type.get());
   Handle mem_type = string_type(size);

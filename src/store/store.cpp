@@ -66,7 +66,6 @@ void write_provenance(hid_t file, const config::JobConfig& job, const Provenance
   h5::write_string_attribute(file, schema::kAttrEndTime, "", schema::kTimeBytes);
 }
 
-
 std::string folder_of(const std::string& path) {
   const auto slash = path.rfind('/');
   return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
@@ -135,7 +134,8 @@ void bcast_from_root(std::string& text, MPI_Comm comm) {
   MPI_Request request;
   MPI_Ibcast(&size, 1, MPI_UNSIGNED_LONG_LONG, 0, comm, &request);
   int done = 0;
-  for (auto pause = std::chrono::microseconds(1); !done; pause = std::min(pause * 2, std::chrono::microseconds(20000))) {
+  for (auto pause = std::chrono::microseconds(1); !done;
+       pause = std::min(pause * 2, std::chrono::microseconds(20000))) {
     MPI_Test(&request, &done, MPI_STATUS_IGNORE);
     if (!done) std::this_thread::sleep_for(pause);
   }
@@ -222,8 +222,7 @@ void Store::build_serial(const std::string& temp, const config::JobConfig& job, 
   const Layout l = layout::store_layout(job, layout::kVersion);
   const std::int64_t bytes = layout::estimate_bytes(l, job.source_text.size());
   check_space(temp, bytes);
-  Handle file(H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, serial_access().get()),
-              "creating '" + temp + "'");
+  Handle file(H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, serial_access().get()), "creating '" + temp + "'");
   reserve(temp, bytes);
   for (const auto& g : layout::groups_of(l)) {
     Handle group(H5Gcreate2(file.get(), g.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "creating group " + g);
@@ -316,8 +315,8 @@ void Store::check_point(std::int64_t id) const {
 
 void Store::write_row(const DatasetSpec& spec, std::int64_t row, const void* bytes, std::int64_t count) {
   const auto index = static_cast<std::size_t>(&spec - layout_.data());
-  const std::int64_t first = spec.dims[0].axis == Axis::packed ? (*spec.packed)[static_cast<std::size_t>(row)]
-                                                               : row * spec.row_size(0);
+  const std::int64_t first =
+      spec.dims[0].axis == Axis::packed ? (*spec.packed)[static_cast<std::size_t>(row)] : row * spec.row_size(0);
   const auto size = static_cast<std::int64_t>(spec.element_bytes());
   const MPI_Offset at = offsets_[index] + first * size;
   MPI_Status status;
@@ -326,8 +325,8 @@ void Store::write_row(const DatasetSpec& spec, std::int64_t row, const void* byt
   if (rc == MPI_SUCCESS) MPI_Get_count(&status, MPI_BYTE, &written);
   if (rc != MPI_SUCCESS || written != count * size) {
     fail("writing row " + std::to_string(row) + " of " + spec.path + " failed (" +
-         (rc != MPI_SUCCESS ? mpi_error(rc) : std::to_string(written) + " of " + std::to_string(count * size) +
-                                                  " bytes written") +
+         (rc != MPI_SUCCESS ? mpi_error(rc)
+                            : std::to_string(written) + " of " + std::to_string(count * size) + " bytes written") +
          ")");
   }
 }
@@ -383,7 +382,8 @@ void Store::write_point(const PointRecord& r) {
       }
       const auto bytes = as_stored(spec, values);
       write_row(spec, id, bytes.data(), n);
-      for (double v : values) spec.type == ElementType::float64 ? hash.add_double(v) : hash.add_int(static_cast<std::int64_t>(v));
+      for (double v : values)
+        spec.type == ElementType::float64 ? hash.add_double(v) : hash.add_int(static_cast<std::int64_t>(v));
     } else if (spec.role == Role::summary) {
       std::string text(spec.text_bytes, '\0');
       std::memcpy(text.data(), r.summary.error.data(), std::min(r.summary.error.size(), spec.text_bytes));

@@ -125,10 +125,10 @@ void StoreReader::check_identity() {
                        std::to_string(schema::kVersion));
   }
   version_ = static_cast<int>(version);
-  for (const char* name : {schema::kAttrFormat, schema::kAttrJobName, schema::kAttrJobToml,
-                           schema::kAttrLsweepVersion, schema::kAttrGitCommit, schema::kAttrLibtorchVersion,
-                           schema::kAttrMpiVersion, schema::kAttrHdf5Version, schema::kAttrHosts,
-                           schema::kAttrStartTime, schema::kAttrEndTime}) {
+  for (const char* name :
+       {schema::kAttrFormat, schema::kAttrJobName, schema::kAttrJobToml, schema::kAttrLsweepVersion,
+        schema::kAttrGitCommit, schema::kAttrLibtorchVersion, schema::kAttrMpiVersion, schema::kAttrHdf5Version,
+        schema::kAttrHosts, schema::kAttrStartTime, schema::kAttrEndTime}) {
     if (H5Aexists(file_.get(), name) > 0 || std::strcmp(name, schema::kAttrJobToml) == 0) {
       attributes_[name] = string_attr(name);
     }
@@ -153,8 +153,8 @@ void StoreReader::check_layout() const {
     }
     Handle type(H5Dget_type(d.get()), "H5Dget_type");
     if (!detail::type_matches(type.get(), s)) {
-      damaged("dataset " + s.path + " holds " + h5::describe_type(type.get()) + "; allowed: " +
-              to_string(s.type, s.text_bytes));
+      damaged("dataset " + s.path + " holds " + h5::describe_type(type.get()) +
+              "; allowed: " + to_string(s.type, s.text_bytes));
     }
   }
 }
@@ -246,12 +246,14 @@ std::vector<bool> StoreReader::torn_rows(const std::vector<PointStatus>& status)
       } else if (s.type == ElementType::float64) {
         const auto v = read_range<double>(d.get(), H5T_NATIVE_DOUBLE, first, count);
         for (std::int64_t r = r0; r < r1; ++r) {
-          for (std::int64_t i = at(r); i < at(r + 1); ++i) hashes[static_cast<std::size_t>(r)].add_double(v[static_cast<std::size_t>(i - first)]);
+          for (std::int64_t i = at(r); i < at(r + 1); ++i)
+            hashes[static_cast<std::size_t>(r)].add_double(v[static_cast<std::size_t>(i - first)]);
         }
       } else {
         const auto v = read_range<std::int64_t>(d.get(), H5T_NATIVE_INT64, first, count);
         for (std::int64_t r = r0; r < r1; ++r) {
-          for (std::int64_t i = at(r); i < at(r + 1); ++i) hashes[static_cast<std::size_t>(r)].add_int(v[static_cast<std::size_t>(i - first)]);
+          for (std::int64_t i = at(r); i < at(r + 1); ++i)
+            hashes[static_cast<std::size_t>(r)].add_int(v[static_cast<std::size_t>(i - first)]);
         }
       }
     }

@@ -37,8 +37,8 @@ class Divergence : public StopCriterion {
  public:
   std::optional<StopReason> check(const StepReport& r) override {
     if (std::isfinite(r.minibatch_loss)) return std::nullopt;
-    return StopReason{PointStatus::diverged, "minibatch loss became " + std::to_string(r.minibatch_loss) +
-                                                 " at step " + std::to_string(r.step)};
+    return StopReason{PointStatus::diverged, "minibatch loss became " + std::to_string(r.minibatch_loss) + " at step " +
+                                                 std::to_string(r.step)};
   }
 };
 

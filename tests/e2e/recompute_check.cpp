@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
     for (const auto& [path, values] : r.rows.all()) {
       const auto stored = reader.row(path, point.id);
       ++rows;
-      if (stored.size() == values.size() && std::memcmp(stored.data(), values.data(), values.size() * sizeof(double)) == 0) {
+      if (stored.size() == values.size() &&
+          std::memcmp(stored.data(), values.data(), values.size() * sizeof(double)) == 0) {
         continue;
       }
       ++mismatches;

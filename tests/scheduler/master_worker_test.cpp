@@ -215,11 +215,7 @@ TEST(MasterWorker, AWorkerThatHandsAPointBackGetsNoMore) {
 TEST(MasterWorker, EachWorkerHoldsTheNextPointBeforeItReports) {
   // One worker, 5 points: it gets points 0 and 1 at once, then one more per result.
   LocalHub hub(2);
-  FakeRunner runner;
-  std::thread worker([&] {
-    LocalTransport t(hub, 1);
-    run_worker(t, runner);
-  });
+  Workers worker(hub, 1);
   LocalTransport master(hub, 0);
   MasterOptions options;
   std::vector<std::size_t> held;  // points out when each result arrives
@@ -229,7 +225,7 @@ TEST(MasterWorker, EachWorkerHoldsTheNextPointBeforeItReports) {
   run_master(master, make_points(5), options);
   worker.join();
   EXPECT_EQ(held, (std::vector<std::size_t>{2, 2, 2, 2, 1}));
-  EXPECT_EQ(runner.ran, (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(worker.runners[0].ran, (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
 }
 
 TEST(MasterWorker, AStoppedWorkersQueuedPointsRunElsewhere) {
@@ -264,11 +260,7 @@ TEST(MasterWorker, CallsTheTickWhileWaiting) {
   options.tick = std::chrono::milliseconds(0);
   options.on_tick = [&] { ++ticks; };
   LocalHub hub(2);
-  FakeRunner runner;
-  std::thread worker([&] {
-    LocalTransport t(hub, 1);
-    run_worker(t, runner);
-  });
+  Workers worker(hub, 1);
   LocalTransport master(hub, 0);
   run_master(master, make_points(3), options);
   worker.join();

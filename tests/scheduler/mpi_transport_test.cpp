@@ -81,7 +81,8 @@ TEST(MpiScheduler, RunsASweepOrRefusesWithoutWorkers) {
         EXPECT_EQ(s.error, "point 2 always fails");
       } else {
         EXPECT_EQ(s.status, PointStatus::done);
-        EXPECT_EQ(s.scalar("/results/final_train_loss"), points[static_cast<std::size_t>(i)].lr * points[static_cast<std::size_t>(i)].lr);
+        EXPECT_EQ(s.scalar("/results/final_train_loss"),
+                  points[static_cast<std::size_t>(i)].lr * points[static_cast<std::size_t>(i)].lr);
         EXPECT_EQ(s.steps, 10 + i);
       }
     }

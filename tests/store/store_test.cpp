@@ -216,9 +216,11 @@ TEST_F(StoreTest, EveryRankWritesItsRowsOfAnyRankAndTheReadBackIsExact) {
       EXPECT_TRUE(std::isnan(accuracy[i]));  // not in the record: written at its fill value
       EXPECT_EQ(steps[i], want.summary.steps);
       EXPECT_EQ(errors[i], want.summary.error);
-      for (std::size_t j = 0; j < k.size(); ++j) EXPECT_EQ(series[i * k.size() + j], (*want.rows.find(L::kSeriesTrainLoss))[j]);
+      for (std::size_t j = 0; j < k.size(); ++j)
+        EXPECT_EQ(series[i * k.size() + j], (*want.rows.find(L::kSeriesTrainLoss))[j]);
       for (std::size_t j = 0; j < k.size() * 3; ++j) EXPECT_EQ(cube[i * k.size() * 3 + j], cube_value(id, j));
-      for (std::size_t j = 0; j < width; ++j) EXPECT_EQ(packed[at + j], -static_cast<double>(id) - 0.5 * static_cast<double>(j));
+      for (std::size_t j = 0; j < width; ++j)
+        EXPECT_EQ(packed[at + j], -static_cast<double>(id) - 0.5 * static_cast<double>(j));
     } else {
       for (std::size_t j = 0; j < width; ++j) EXPECT_TRUE(std::isnan(packed[at + j]));
     }

@@ -55,13 +55,13 @@ struct DatasetSpec {
   std::string path;  ///< absolute HDF5 path, e.g. "/results/final_train_loss"
   ElementType type = ElementType::float64;
   std::vector<Dim> dims;
-  double fill = 0.0;            ///< value before written (float64: usually NaN); ignored for text
-  std::size_t text_bytes = 0;   ///< text only
-  std::string units;            ///< stored as the dataset attribute "units"
-  std::string meaning;          ///< one line, stored as the dataset attribute "meaning"
-  std::string csv_column;       ///< column of `lsweep report`; "" if none (per-point scalars only)
+  double fill = 0.0;           ///< value before written (float64: usually NaN); ignored for text
+  std::size_t text_bytes = 0;  ///< text only
+  std::string units;           ///< stored as the dataset attribute "units"
+  std::string meaning;         ///< one line, stored as the dataset attribute "meaning"
+  std::string csv_column;      ///< column of `lsweep report`; "" if none (per-point scalars only)
   Role role = Role::result;
-  PackedOffsets packed;         ///< Axis::packed only
+  PackedOffsets packed;  ///< Axis::packed only
   /// Role::job only: every value in row-major order (as double; integers are exact below 2^53).
   std::function<std::vector<double>()> content;
 

@@ -42,13 +42,11 @@ struct MasterOptions {
 /// out the points of `source` as workers become free (each holds up to
 /// options.tasks_per_worker); a worker that finds no point ready waits
 /// (without spinning) until a result lets the source decide new ones. A
-/// worker is shut down once it holds nothing and the source is exhausted. Returns one summary per point handed out, in the order
-/// they were handed out. A worker that reports an error gets no more work;
-/// the points it held are recorded as failed (and passed to on_unrecorded).
-/// A worker that returns a point pending (it is draining) is shut down.
-/// Throws SchedulerError if there is no worker (transport size < 2), if a
-/// message breaks the protocol, or if the source waits for results while no
-/// point runs.
+/// worker is shut down once it holds nothing and the source is exhausted. Returns one summary per point handed out, in
+/// the order they were handed out. A worker that reports an error gets no more work; the points it held are recorded as
+/// failed (and passed to on_unrecorded). A worker that returns a point pending (it is draining) is shut down. Throws
+/// SchedulerError if there is no worker (transport size < 2), if a message breaks the protocol, or if the source waits
+/// for results while no point runs.
 std::vector<PointSummary> run_master(Transport& transport, PointSource& source, const MasterOptions& options = {});
 
 /// run_master over a fixed list: one summary per point, in the order of

@@ -10,8 +10,8 @@
 
 namespace lsweep::store::schema {
 
-inline constexpr const char* kFormat = "lsweep-store";               ///< root attribute "format"
-inline constexpr long long kVersion = config::layout::kVersion;      ///< root attribute "schema_version"
+inline constexpr const char* kFormat = "lsweep-store";           ///< root attribute "format"
+inline constexpr long long kVersion = config::layout::kVersion;  ///< root attribute "schema_version"
 inline constexpr long long kOldestVersion = config::layout::kOldestVersion;
 
 /// Root attributes (fixed-length strings unless noted).

@@ -1,0 +1,90 @@
+#include "lsweep/curvature/hessian.hpp"
+
+#include <torch/torch.h>
+
+namespace lsweep::curvature {
+namespace {
+
+// `flat` cut into tensors shaped like `like`, in their dtype.
+std::vector<torch::Tensor> unflatten(const torch::Tensor& flat, const std::vector<torch::Tensor>& like) {
+  std::vector<torch::Tensor> out;
+  std::int64_t at = 0;
+  for (const auto& p : like) {
+    out.push_back(flat.narrow(0, at, p.numel()).view(p.sizes()).to(p.dtype()));
+    at += p.numel();
+  }
+  return out;
+}
+
+}  // namespace
+
+torch::Tensor flatten(const std::vector<torch::Tensor>& tensors) {
+  std::vector<torch::Tensor> parts;
+  for (const auto& t : tensors) {
+    if (t.defined()) parts.push_back(t.detach().flatten().to(torch::kFloat64));
+  }
+  return parts.empty() ? torch::zeros({0}, torch::kFloat64) : torch::cat(parts);
+}
+
+HessianOperator::HessianOperator(torch::nn::Sequential model, torch::Tensor x, torch::Tensor y, LossFn loss,
+                                 std::int64_t chunk)
+    : model_(std::move(model)),
+      params_(model_->parameters()),
+      x_(std::move(x)),
+      y_(std::move(y)),
+      loss_(std::move(loss)),
+      chunk_(chunk),
+      size_(0) {
+  for (const auto& p : params_) size_ += p.numel();
+}
+
+torch::TensorOptions HessianOperator::options() const {
+  return torch::TensorOptions().dtype(torch::kFloat64).device(x_.device());
+}
+
+torch::Tensor HessianOperator::apply(const torch::Tensor& v) {
+  const auto parts = unflatten(v, params_);
+  const auto n = x_.size(0);
+  torch::Tensor out = torch::zeros({size_}, options());
+  for (std::int64_t at = 0; at < n; at += chunk_) {
+    const auto len = std::min(chunk_, n - at);
+    const auto loss = loss_(model_->forward(x_.narrow(0, at, len)), y_.narrow(0, at, len)) *
+                      (static_cast<double>(len) / static_cast<double>(n));
+    const auto grads = torch::autograd::grad({loss}, params_, {}, true, true);
+    auto dot = torch::zeros({}, loss.options());
+    for (std::size_t i = 0; i < grads.size(); ++i) dot = dot + (grads[i] * parts[i]).sum();
+    out += flatten(torch::autograd::grad({dot}, params_));
+  }
+  return out;
+}
+
+torch::Tensor HessianOperator::gradient() {
+  const auto n = x_.size(0);
+  torch::Tensor out = torch::zeros({size_}, options());
+  for (std::int64_t at = 0; at < n; at += chunk_) {
+    const auto len = std::min(chunk_, n - at);
+    const auto loss = loss_(model_->forward(x_.narrow(0, at, len)), y_.narrow(0, at, len)) *
+                      (static_cast<double>(len) / static_cast<double>(n));
+    out += flatten(torch::autograd::grad({loss}, params_));
+  }
+  return out;
+}
+
+torch::nn::Sequential float64_copy(const torch::nn::Sequential& model) {
+  auto copy = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(model->clone());
+  copy->to(torch::kFloat64);
+  return torch::nn::Sequential(copy);
+}
+
+torch::Tensor per_sample_gradients(torch::nn::Sequential& model, const torch::Tensor& x, const torch::Tensor& y,
+                                   const LossFn& loss, std::int64_t m) {
+  const auto params = model->parameters();
+  std::vector<torch::Tensor> rows;
+  for (std::int64_t i = 0; i < m; ++i) {
+    const auto l = loss(model->forward(x.narrow(0, i, 1)), y.narrow(0, i, 1));
+    rows.push_back(flatten(torch::autograd::grad({l}, params)));
+  }
+  return torch::stack(rows);
+}
+
+}  // namespace lsweep::curvature
