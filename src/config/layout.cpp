@@ -177,4 +177,10 @@ DatasetSpec point_series_of(std::string path, std::int64_t m, std::string units,
                     std::move(units), std::move(meaning));
 }
 
+DatasetSpec point_row_of(std::string path, std::int64_t m, std::string units, std::string meaning,
+                         const JobConfig& job) {
+  return float_spec(std::move(path), {{Axis::points, grid_size(job.grid)}, {Axis::fixed, m}}, std::move(units),
+                    std::move(meaning));
+}
+
 }  // namespace lsweep::config::layout

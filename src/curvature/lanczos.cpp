@@ -45,6 +45,11 @@ Tridiagonal lanczos(Operator& op, const torch::Tensor& start, std::int64_t steps
     const auto done = basis.narrow(0, 0, j + 1);
     for (int pass = 0; pass < 2; ++pass) w -= done.t().mv(done.mv(w));
     const double b = w.norm().item<double>();
+    if (!std::isfinite(a) || !std::isfinite(b)) {  // a diverged model: no spectrum rather than a wrong one
+      t.alpha.clear();
+      t.beta.clear();
+      break;
+    }
     t.alpha.push_back(a);
     t.beta.push_back(b);
     scale = std::max({scale, std::abs(a), b});
@@ -74,6 +79,7 @@ RitzPairs ritz_pairs(const Tridiagonal& t) {
 
 torch::Tensor top_ritz_vectors(const Tridiagonal& t, const RitzPairs& r, std::int64_t count) {
   count = std::min<std::int64_t>(count, static_cast<std::int64_t>(r.values.size()));
+  if (count == 0) return torch::zeros({0, t.basis.size(1)}, t.basis.options());
   const auto columns = r.small_vectors.narrow(1, t.steps() - count, count).flip(1);  // largest first
   return columns.t().to(t.basis.options()).mm(t.basis);
 }
@@ -103,7 +109,7 @@ Quadrature stochastic_lanczos_quadrature(Operator& op, std::int64_t vectors, std
   VectorRng rng(seed);
   Quadrature q;
   q.vectors = vectors;
-  const auto width = static_cast<std::size_t>(std::min(steps, op.size()));
+  const auto width = static_cast<std::size_t>(steps);  // fixed, whatever n: rows of the store
   for (std::int64_t v = 0; v < vectors; ++v) {
     const RitzPairs r = ritz_pairs(lanczos(op, rng.gaussian(op.size(), op.options()), steps));
     for (std::size_t j = 0; j < width; ++j) {

@@ -1,5 +1,6 @@
 #include "lsweep/common/error.hpp"
 #include "lsweep/probes/probe.hpp"
+#include "lsweep/probes/curvature.hpp"
 #include "lsweep/probes/weights.hpp"
 
 namespace lsweep::probes {
@@ -23,6 +24,7 @@ std::vector<std::string> Registry::names() const {
 const Registry& builtin() {
   static const Registry registry = [] {
     Registry r;
+    r.add(std::make_shared<CurvatureProbe>());
     r.add(std::make_shared<WeightsProbe>());
     return r;
   }();

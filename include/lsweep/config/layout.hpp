@@ -61,5 +61,8 @@ DatasetSpec point_scalar(std::string path, std::string units, std::string meanin
 DatasetSpec point_series(std::string path, std::string units, std::string meaning, const JobConfig& job);
 DatasetSpec point_series_of(std::string path, std::int64_t m, std::string units, std::string meaning,
                             const JobConfig& job);
+/// `m` values per point [N, m] (float64, NaN fill).
+DatasetSpec point_row_of(std::string path, std::int64_t m, std::string units, std::string meaning,
+                         const JobConfig& job);
 
 }  // namespace lsweep::config::layout
