@@ -264,20 +264,20 @@ Layout CurvatureProbe::datasets(const config::JobConfig& job, const config::Prob
   }
   if (o.noise_samples > 0) {
     series(kNoiseTrace, "loss^2", "tr C, C the covariance of a minibatch gradient at the point's batch (docs/store.md).");
-    series(kNoiseFrobenius, "loss^2", "||C||_F.");
-    series(kNoiseTraceCH, "loss^3", "tr(C H).");
+    series(kNoiseFrobenius, "loss^2", "||C||_F, the Frobenius norm of the minibatch gradient covariance.");
+    series(kNoiseTraceCH, "loss^3", "tr(C H), from c_i^T H c_i over the centred per-sample gradients.");
     series(kNoiseAlignment, "1", "tr(C H) / (||C||_F ||H||_F): 1 when C is proportional to H.");
     series(kNoiseTopShare, "1", "Share of tr C in the span of the top_k Ritz vectors.");
   }
   series(kProducts, "1", "Hessian-vector products the checkpoint's measurement took.");
   series(kSeconds, "s", "Wall time of the checkpoint's measurement.");
   at_end(kFinalLambdaMax, "loss", "lambda_max after the last step taken.", "lambda_max");
-  at_end(kFinalLambdaMaxResidual, "loss", "Its residual norm.", "lambda_max_residual");
+  at_end(kFinalLambdaMaxResidual, "loss", "Residual norm of final_lambda_max.", "lambda_max_residual");
   at_end(kFinalEosRatio, "1", "eos_ratio after the last step taken.", "eos_ratio");
   if (o.lambda_min) at_end(kFinalLambdaMin, "loss", "lambda_min after the last step taken.", "lambda_min");
   if (o.trace_products > 0) {
     at_end(kFinalTrace, "loss", "hessian_trace after the last step taken.", "hessian_trace");
-    at_end(kFinalTraceErr, "loss", "Its standard error.", "hessian_trace_err");
+    at_end(kFinalTraceErr, "loss", "Standard error of final_hessian_trace.", "hessian_trace_err");
   }
   if (o.noise_samples > 0) {
     at_end(kFinalNoiseTrace, "loss^2", "grad_noise_trace after the last step taken.", "grad_noise_trace");

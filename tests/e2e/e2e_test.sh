@@ -21,7 +21,7 @@ grep -q 'DATASET "final_train_loss"' "$tmp/dump.txt"
 "$h5dump" -d /points/status "$tmp/np3.h5" | grep -q '"diverged"'
 
 "$lsweep" report --csv "$tmp/np3.h5" > "$tmp/report.csv"
-head -1 "$tmp/report.csv" | grep -q '^point_id,lr,batch,width,seed,status,final_train_loss,final_test_loss,train_accuracy,test_accuracy,steps,wall_seconds,weights_param_norm,weights_distance_sq,weights_grad_norm,error,row_check$'
+head -1 "$tmp/report.csv" | grep -q '^point_id,lr,batch,width,seed,status,final_train_loss,final_test_loss,train_accuracy,test_accuracy,steps,wall_seconds,lambda_max,lambda_max_residual,eos_ratio,lambda_min,hessian_trace,hessian_trace_err,grad_noise_trace,noise_alignment,weights_param_norm,weights_distance_sq,weights_grad_norm,error,row_check$'
 [ "$(wc -l < "$tmp/report.csv")" -eq 9 ]
 [ "$(grep -c ',done,' "$tmp/report.csv")" -eq 4 ]
 [ "$(grep -c ',diverged,' "$tmp/report.csv")" -eq 4 ]
@@ -29,6 +29,17 @@ head -1 "$tmp/report.csv" | grep -q '^point_id,lr,batch,width,seed,status,final_
 "$lsweep" report "$tmp/np3.h5" | grep -q '8 points: 4 done 4 diverged'
 "$py" "$here/../../tools/plot_sweep.py" "$tmp/np3.h5" "$tmp/figure.png"
 "$py" -c 'import sys; sys.exit(open(sys.argv[1], "rb").read(8) != b"\x89PNG\r\n\x1a\n")' "$tmp/figure.png"
+# Curvature: finite for the done points, NaN for the diverged; the figures are drawn.
+"$py" -c '
+import csv, math, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+done = [r for r in rows if r["status"] == "done"]
+assert all(float(r["lambda_max"]) > 0 and float(r["lambda_max_residual"]) < 1e-3 * float(r["lambda_max"]) for r in done), done
+assert all(math.isnan(float(r["lambda_max"])) for r in rows if r["status"] == "diverged")' "$tmp/report.csv"
+"$py" "$here/../../tools/curvature_figures.py" "$tmp/np3.h5" "$tmp/curv" > "$tmp/curv.txt"
+for f in sharpness_vs_loss eos density heatmap; do
+  "$py" -c 'import sys; sys.exit(open(sys.argv[1], "rb").read(8) != b"\x89PNG\r\n\x1a\n")' "$tmp/curv-$f.png"
+done
 
 # The stored parameters rebuild the trained networks in PyTorch (float64).
 "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level warn run "$here/params_job.toml" --store "$tmp/params.h5"
