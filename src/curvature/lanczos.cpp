@@ -84,7 +84,8 @@ torch::Tensor top_ritz_vectors(const Tridiagonal& t, const RitzPairs& r, std::in
   return columns.t().to(t.basis.options()).mm(t.basis);
 }
 
-Spectrum extreme_eigenvalues(Operator& op, std::int64_t k, std::int64_t steps, std::uint64_t seed) {
+Spectrum extreme_eigenvalues(Operator& op, std::int64_t k, std::int64_t steps, std::uint64_t seed,
+                             Tridiagonal* run) {
   const auto before = op.applications();
   VectorRng rng(seed);
   const Tridiagonal t = lanczos(op, rng.gaussian(op.size(), op.options()), steps);
@@ -100,6 +101,7 @@ Spectrum extreme_eigenvalues(Operator& op, std::int64_t k, std::int64_t steps, s
   s.bottom_residual = m > 0 ? r.residuals.front() : kNaN;
   s.top_vectors = top_ritz_vectors(t, r, k);
   s.products = op.applications() - before;
+  if (run) *run = t;
   return s;
 }
 

@@ -112,9 +112,12 @@ class CurvatureObserver : public training::PointObserver {
     if (!finite_parameters(s.model)) return m;  // diverged: nothing to measure
     Subject subj = subject(s);
     C::HessianOperator h(subj.model, subj.x, subj.y, loss(s), o_.chunk);
-    m.spectrum = C::extreme_eigenvalues(h, o_.top_k, o_.lanczos_steps, seed(checkpoint, kLanczosStart));
+    C::Tridiagonal run;
+    m.spectrum = C::extreme_eigenvalues(h, o_.top_k, o_.lanczos_steps, seed(checkpoint, kLanczosStart), &run);
     m.eos_ratio = m.spectrum.top[0] * point_.lr / (2.0 + 2.0 * momentum_);
-    if (o_.trace_products > 0) m.trace = C::hutch_plus_plus(h, o_.trace_products, seed(checkpoint, kTraceVectors));
+    if (o_.trace_products > 0) {
+      m.trace = C::lanczos_deflated_trace(h, run, o_.trace_products, seed(checkpoint, kTraceVectors));
+    }
     if (o_.noise_samples > 0) {
       Subject all = subject(s);
       all.x = o_.float64 ? s.x_train.to(torch::kFloat64) : s.x_train;
@@ -204,7 +207,7 @@ std::shared_ptr<const config::ProbeOptions> CurvatureProbe::parse(config::Option
   o->lambda_min = table.boolean("lambda_min").value_or(true);
   o->seed = static_cast<std::uint64_t>(table.integer("seed", 0, std::int64_t{1} << 53).value_or(0));
   o->trace_products = table.integer("trace_products", 0, 1000000).value_or(o->trace_products);
-  if (o->trace_products > 0 && o->trace_products < 3) table.fail("trace_products", "allowed: 0 (no trace) or 3 or more");
+  if (o->trace_products == 1) table.fail("trace_products", "allowed: 0 (no trace) or 2 or more (its error needs two)");
   o->noise_samples = table.integer("noise_samples", 0, p).value_or(0);
   if (o->noise_samples == 1) table.fail("noise_samples", "allowed: 0 (off) or 2 to " + std::to_string(p));
   if (o->noise_samples > 0 && o->trace_products == 0) {
@@ -258,7 +261,7 @@ Layout CurvatureProbe::datasets(const config::JobConfig& job, const config::Prob
   }
   series(kEosRatio, "1", "lambda_max * lr / (2 + 2 momentum): 1 at the edge of stability.");
   if (o.trace_products > 0) {
-    series(kTrace, "loss", "Hessian trace by Hutch++ with trace_products products.");
+    series(kTrace, "loss", "Hessian trace: sum of the Lanczos run's alpha (its Krylov space, exact) plus Hutchinson with trace_products products on the rest.");
     series(kTraceErr, "loss", "Standard error of hessian_trace.");
     series(kFrobenius, "loss", "||H||_F estimated from the same products.");
   }

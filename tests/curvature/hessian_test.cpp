@@ -95,6 +95,10 @@ TEST(HessianOperator, TraceIsWithinThreeReportedErrors) {
   HessianOperator op(p.model, p.x, p.y, p.loss, 16);
   const TraceEstimate t = hutch_plus_plus(op, 30, 5);
   EXPECT_LE(std::abs(t.trace - exact), 3.0 * t.error) << t.trace << " vs " << exact << " +- " << t.error;
+  Tridiagonal run;
+  extreme_eigenvalues(op, 5, 20, 6, &run);
+  const TraceEstimate d = lanczos_deflated_trace(op, run, 30, 5);
+  EXPECT_LE(std::abs(d.trace - exact), 3.0 * d.error) << d.trace << " vs " << exact << " +- " << d.error;
 }
 
 TEST(HessianOperator, GradientIsTheMeanLossGradient) {

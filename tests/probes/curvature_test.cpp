@@ -98,7 +98,8 @@ TEST(CurvatureProbe, EqualsTheDenseHessianOfTheTrainedNetwork) {
   EXPECT_LT(relative(value(rec, P::kFinalLambdaMin), exact[0].item<double>()), 1e-6);
   EXPECT_NEAR(value(rec, P::kFinalEosRatio), lambda_max * 0.05 / (2 + 2 * 0.5), 1e-6 * lambda_max);
   const double trace = r.hessian.trace().item<double>();
-  EXPECT_LE(std::abs(value(rec, P::kFinalTrace) - trace), 3 * value(rec, P::kFinalTraceErr));
+  // 61 Lanczos steps span the whole space: the deflated rest is 0 and the trace exact.
+  EXPECT_LE(std::abs(value(rec, P::kFinalTrace) - trace), 3 * value(rec, P::kFinalTraceErr) + 1e-12 * std::abs(trace));
   // The last checkpoint is the end: the same numbers.
   EXPECT_EQ(value(rec, P::kLambdaMax, last), value(rec, P::kFinalLambdaMax));
   // Gradient noise at batch 8 of 24 from all 24 per-sample gradients.
@@ -168,7 +169,7 @@ TEST(CurvatureProbe, ValidatesItsTable) {
   expect_error("[probes.curvature]\nsamples = 25\n", "probes.curvature.samples = 25");
   expect_error("[probes.curvature]\ndtype = \"float16\"\n", "probes.curvature.dtype = \"float16\"");
   expect_error("[probes.curvature]\ntop_k = 10\nlanczos_steps = 5\n", "probes.curvature.lanczos_steps = 5: allowed: at least top_k (10)");
-  expect_error("[probes.curvature]\ntrace_products = 2\n", "probes.curvature.trace_products = 2: allowed: 0 (no trace) or 3 or more");
+  expect_error("[probes.curvature]\ntrace_products = 1\n", "probes.curvature.trace_products = 1: allowed: 0 (no trace) or 2 or more");
   expect_error("[probes.curvature]\nnoise_samples = 4\ntrace_products = 0\n", "probes.curvature.noise_samples = 4: allowed: 0 when trace_products = 0");
   expect_error("[probes.curvature]\ndensity_sigma = 0\n", "probes.curvature.density_sigma = 0");
   expect_error("[probes.curvature]\nlanczos = 5\n", "unknown key 'probes.curvature.lanczos'");

@@ -53,8 +53,10 @@ struct Spectrum {
 };
 
 /// k largest and the smallest eigenvalue from one Lanczos run of `steps`
-/// steps from a Gaussian start drawn with `seed`.
-Spectrum extreme_eigenvalues(Operator& op, std::int64_t k, std::int64_t steps, std::uint64_t seed);
+/// steps from a Gaussian start drawn with `seed`; the run itself into `run`
+/// when given (its basis deflates the trace estimate: trace.hpp).
+Spectrum extreme_eigenvalues(Operator& op, std::int64_t k, std::int64_t steps, std::uint64_t seed,
+                             Tridiagonal* run = nullptr);
 
 /// Stochastic Lanczos quadrature (Ghorbani et al. 2019; Lin et al. 2016): for
 /// each of `vectors` Gaussian start vectors, `steps` Lanczos steps; the

@@ -5,6 +5,9 @@
 
 #include <cstdint>
 
+#include <torch/types.h>
+
+#include "lsweep/curvature/lanczos.hpp"
 #include "lsweep/curvature/operator.hpp"
 
 namespace lsweep::curvature {
@@ -25,6 +28,21 @@ struct TraceEstimate {
 /// Q) exactly, plus Hutchinson on the deflated rest with the other third.
 /// Deterministic given `seed`.
 TraceEstimate hutch_plus_plus(Operator& op, std::int64_t products, std::uint64_t seed);
+
+/// Hutchinson with `products` Rademacher vectors on the part of A outside the
+/// orthonormal rows of `basis` ([m, n]; undefined or empty: all of A), plus
+/// the part inside, known to the caller: tr(basis A basis^T) = `known_trace`
+/// and ||A basis^T||_F^2 = `known_frobenius_sq`. Unbiased when the basis does
+/// not depend on the vectors (it is drawn from other seeds).
+TraceEstimate deflated_hutchinson(Operator& op, const torch::Tensor& basis, double known_trace,
+                                  double known_frobenius_sq, std::int64_t products, std::uint64_t seed);
+
+/// The trace deflated by a Lanczos run's Krylov basis Q, whose part is known
+/// without further products: tr(Q A Q^T) = sum(alpha), ||A Q^T||_F^2 =
+/// ||T||_F^2 + beta_m^2. Hutch++ with the Krylov space as its sketch, which
+/// holds the top eigenvectors far better than Hutch++'s one-pass sketch, and
+/// which the eigenvalue estimate has paid for: all `products` go to the rest.
+TraceEstimate lanczos_deflated_trace(Operator& op, const Tridiagonal& run, std::int64_t products, std::uint64_t seed);
 
 /// Plain Hutchinson (PyHessian's estimator) with `products` Rademacher
 /// vectors; the baseline of bench/curvature_bench.

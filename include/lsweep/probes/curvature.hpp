@@ -2,8 +2,10 @@
 /// \file
 /// The `curvature` probe: the Hessian of the training loss at every
 /// checkpoint of every point. Lanczos (full reorthogonalisation) gives the
-/// top-k eigenvalues with their residuals and the most negative one; Hutch++
-/// the trace with its standard error and ||H||_F; lambda_max * lr / (2 + 2
+/// top-k eigenvalues with their residuals and the most negative one; its
+/// Krylov basis deflates the trace (Hutch++ with the Lanczos space as the
+/// sketch, paid for by the eigenvalues): the trace with its standard error
+/// and ||H||_F; lambda_max * lr / (2 + 2
 /// momentum) is the edge-of-stability ratio (1 at the edge); per-sample
 /// gradients give the minibatch gradient noise and its alignment with H;
 /// stochastic Lanczos quadrature the spectral density at the end (or at
