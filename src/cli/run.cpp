@@ -161,12 +161,8 @@ class TrainingRunner : public scheduler::PointRunner {
     store_.mark_running(point.id);
     if (!data_.data) throw TrainingError(data_.error);
     training::Trainer trainer(job_, point, *data_.data, device_);
-    training::RunOptions options;
-    options.interrupt = &drain_requested();
     // A version-1 store (resumed) has no probe datasets: its job has no probes.
-    const auto observers = probes::observers_for(job_, point);
-    for (const auto& o : observers) options.observers.push_back(o.get());
-    const PointRecord record = trainer.run(store_.layout(), options);
+    const PointRecord record = probes::run_with_probes(trainer, job_, point, store_.layout(), &drain_requested());
     store_.write_point(record);
     return record.summary;
   }

@@ -42,31 +42,31 @@ torch::TensorOptions HessianOperator::options() const {
   return torch::TensorOptions().dtype(torch::kFloat64).device(x_.device());
 }
 
+std::vector<torch::Tensor> HessianOperator::chunk_gradient(std::int64_t at, bool create_graph) {
+  const auto n = x_.size(0), len = std::min(chunk_, n - at);
+  const auto loss = loss_(model_->forward(x_.narrow(0, at, len)), y_.narrow(0, at, len)) *
+                    (static_cast<double>(len) / static_cast<double>(n));
+  return torch::autograd::grad({loss}, params_, {}, create_graph, create_graph);
+}
+
 torch::Tensor HessianOperator::apply(const torch::Tensor& v) {
   const auto parts = unflatten(v, params_);
   const auto n = x_.size(0);
+  const bool one_chunk = n <= chunk_;  // then its gradient graph is kept for every product
   torch::Tensor out = torch::zeros({size_}, options());
   for (std::int64_t at = 0; at < n; at += chunk_) {
-    const auto len = std::min(chunk_, n - at);
-    const auto loss = loss_(model_->forward(x_.narrow(0, at, len)), y_.narrow(0, at, len)) *
-                      (static_cast<double>(len) / static_cast<double>(n));
-    const auto grads = torch::autograd::grad({loss}, params_, {}, true, true);
-    auto dot = torch::zeros({}, loss.options());
-    for (std::size_t i = 0; i < grads.size(); ++i) dot = dot + (grads[i] * parts[i]).sum();
-    out += flatten(torch::autograd::grad({dot}, params_));
+    if (!one_chunk || cached_.empty()) cached_ = chunk_gradient(at, true);
+    auto dot = (cached_[0] * parts[0]).sum();
+    for (std::size_t i = 1; i < cached_.size(); ++i) dot = dot + (cached_[i] * parts[i]).sum();
+    out += flatten(torch::autograd::grad({dot}, params_, {}, one_chunk));
   }
+  if (!one_chunk) cached_.clear();
   return out;
 }
 
 torch::Tensor HessianOperator::gradient() {
-  const auto n = x_.size(0);
   torch::Tensor out = torch::zeros({size_}, options());
-  for (std::int64_t at = 0; at < n; at += chunk_) {
-    const auto len = std::min(chunk_, n - at);
-    const auto loss = loss_(model_->forward(x_.narrow(0, at, len)), y_.narrow(0, at, len)) *
-                      (static_cast<double>(len) / static_cast<double>(n));
-    out += flatten(torch::autograd::grad({loss}, params_));
-  }
+  for (std::int64_t at = 0; at < x_.size(0); at += chunk_) out += flatten(chunk_gradient(at, false));
   return out;
 }
 

@@ -84,8 +84,7 @@ torch::Tensor top_ritz_vectors(const Tridiagonal& t, const RitzPairs& r, std::in
   return columns.t().to(t.basis.options()).mm(t.basis);
 }
 
-Spectrum extreme_eigenvalues(Operator& op, std::int64_t k, std::int64_t steps, std::uint64_t seed,
-                             Tridiagonal* run) {
+Spectrum extreme_eigenvalues(Operator& op, std::int64_t k, std::int64_t steps, std::uint64_t seed, Tridiagonal* run) {
   const auto before = op.applications();
   VectorRng rng(seed);
   const Tridiagonal t = lanczos(op, rng.gaussian(op.size(), op.options()), steps);
@@ -105,8 +104,7 @@ Spectrum extreme_eigenvalues(Operator& op, std::int64_t k, std::int64_t steps, s
   return s;
 }
 
-Quadrature stochastic_lanczos_quadrature(Operator& op, std::int64_t vectors, std::int64_t steps,
-                                         std::uint64_t seed) {
+Quadrature stochastic_lanczos_quadrature(Operator& op, std::int64_t vectors, std::int64_t steps, std::uint64_t seed) {
   const auto before = op.applications();
   VectorRng rng(seed);
   Quadrature q;

@@ -78,12 +78,12 @@ TraceEstimate hutchinson(Operator& op, std::int64_t products, std::uint64_t seed
   return deflated_hutchinson(op, torch::Tensor(), 0.0, 0.0, products, seed);
 }
 
-TraceEstimate lanczos_deflated_trace(Operator& op, const Tridiagonal& run, std::int64_t products,
-                                     std::uint64_t seed) {
+TraceEstimate lanczos_deflated_trace(Operator& op, const Tridiagonal& run, std::int64_t products, std::uint64_t seed) {
   double known_trace = 0.0, known_frobenius_sq = 0.0;
   for (std::size_t j = 0; j < run.alpha.size(); ++j) {
     known_trace += run.alpha[j];
-    known_frobenius_sq += run.alpha[j] * run.alpha[j] + (j + 1 < run.alpha.size() ? 2.0 : 1.0) * run.beta[j] * run.beta[j];
+    known_frobenius_sq +=
+        run.alpha[j] * run.alpha[j] + (j + 1 < run.alpha.size() ? 2.0 : 1.0) * run.beta[j] * run.beta[j];
   }
   return deflated_hutchinson(op, run.basis, known_trace, known_frobenius_sq, products, seed);
 }

@@ -52,7 +52,8 @@ class CurvatureObserver : public training::PointObserver {
       : o_(o),
         point_(point),
         momentum_(job.train.momentum),
-        checkpoints_(static_cast<std::int64_t>(config::checkpoint_steps(job.train.steps, job.train.checkpoints).size())) {}
+        checkpoints_(
+            static_cast<std::int64_t>(config::checkpoint_steps(job.train.steps, job.train.checkpoints).size())) {}
 
   void checkpoint(const training::PointState& s, std::size_t k, Rows& rows) override {
     last_ = measure(s, static_cast<std::int64_t>(k));
@@ -203,7 +204,8 @@ std::shared_ptr<const config::ProbeOptions> CurvatureProbe::parse(config::Option
   o->chunk = table.integer("chunk", 1, 1 << 30).value_or(o->chunk);
   o->top_k = table.integer("top_k", 1, 100).value_or(o->top_k);
   o->lanczos_steps = table.integer("lanczos_steps", 1, 100000).value_or(o->lanczos_steps);
-  if (o->lanczos_steps < o->top_k) table.fail("lanczos_steps", "allowed: at least top_k (" + std::to_string(o->top_k) + ")");
+  if (o->lanczos_steps < o->top_k)
+    table.fail("lanczos_steps", "allowed: at least top_k (" + std::to_string(o->top_k) + ")");
   o->lambda_min = table.boolean("lambda_min").value_or(true);
   o->seed = static_cast<std::uint64_t>(table.integer("seed", 0, std::int64_t{1} << 53).value_or(0));
   o->trace_products = table.integer("trace_products", 0, 1000000).value_or(o->trace_products);
@@ -211,7 +213,8 @@ std::shared_ptr<const config::ProbeOptions> CurvatureProbe::parse(config::Option
   o->noise_samples = table.integer("noise_samples", 0, p).value_or(0);
   if (o->noise_samples == 1) table.fail("noise_samples", "allowed: 0 (off) or 2 to " + std::to_string(p));
   if (o->noise_samples > 0 && o->trace_products == 0) {
-    table.fail("noise_samples", "allowed: 0 when trace_products = 0 (the noise alignment needs ||H||_F from the trace products)");
+    table.fail("noise_samples",
+               "allowed: 0 when trace_products = 0 (the noise alignment needs ||H||_F from the trace products)");
   }
   o->density = table.boolean("density").value_or(true);
   o->density_every_checkpoint = table.boolean("density_every_checkpoint").value_or(false);
@@ -253,20 +256,25 @@ Layout CurvatureProbe::datasets(const config::JobConfig& job, const config::Prob
   };
   series(kLambdaMax, "loss", "Largest Hessian eigenvalue (Lanczos Ritz value) at each checkpoint step.");
   series(kLambdaMaxResidual, "loss", "||H v - lambda_max v|| of its Ritz vector: a bound on lambda_max's error.");
-  l.push_back(L::point_series_of(kTopEigenvalues, o.top_k, "loss", "The top_k largest Ritz values, largest first.", job));
-  l.push_back(L::point_series_of(kTopResiduals, o.top_k, "loss", "||H v - lambda v|| of each top_eigenvalues entry.", job));
+  l.push_back(
+      L::point_series_of(kTopEigenvalues, o.top_k, "loss", "The top_k largest Ritz values, largest first.", job));
+  l.push_back(
+      L::point_series_of(kTopResiduals, o.top_k, "loss", "||H v - lambda v|| of each top_eigenvalues entry.", job));
   if (o.lambda_min) {
     series(kLambdaMin, "loss", "Smallest (most negative) Ritz value of the same Lanczos run.");
     series(kLambdaMinResidual, "loss", "||H v - lambda v|| of lambda_min's Ritz vector.");
   }
   series(kEosRatio, "1", "lambda_max * lr / (2 + 2 momentum): 1 at the edge of stability.");
   if (o.trace_products > 0) {
-    series(kTrace, "loss", "Hessian trace: sum of the Lanczos run's alpha (its Krylov space, exact) plus Hutchinson with trace_products products on the rest.");
+    series(kTrace, "loss",
+           "Hessian trace: sum of the Lanczos run's alpha (its Krylov space, exact) plus Hutchinson with "
+           "trace_products products on the rest.");
     series(kTraceErr, "loss", "Standard error of hessian_trace.");
     series(kFrobenius, "loss", "||H||_F estimated from the same products.");
   }
   if (o.noise_samples > 0) {
-    series(kNoiseTrace, "loss^2", "tr C, C the covariance of a minibatch gradient at the point's batch (docs/store.md).");
+    series(kNoiseTrace, "loss^2",
+           "tr C, C the covariance of a minibatch gradient at the point's batch (docs/store.md).");
     series(kNoiseFrobenius, "loss^2", "||C||_F, the Frobenius norm of the minibatch gradient covariance.");
     series(kNoiseTraceCH, "loss^3", "tr(C H), from c_i^T H c_i over the centred per-sample gradients.");
     series(kNoiseAlignment, "1", "tr(C H) / (||C||_F ||H||_F): 1 when C is proportional to H.");
@@ -297,7 +305,8 @@ Layout CurvatureProbe::datasets(const config::JobConfig& job, const config::Prob
                                            : L::point_scalar(path, units, meaning, "", job));
   };
   row(kDensity, o.density_points, "1/loss",
-      "Spectral density (SLQ, Gaussian kernels) on density_points equally spaced values from density_lo to density_hi.");
+      "Spectral density (SLQ, Gaussian kernels) on density_points equally spaced values from density_lo to "
+      "density_hi.");
   one(kDensityLo, "loss", "First value of the density's grid.");
   one(kDensityHi, "loss", "Last value of the density's grid.");
   one(kDensitySigma, "loss", "Standard deviation of each Gaussian kernel.");

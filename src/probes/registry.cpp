@@ -42,4 +42,13 @@ std::vector<std::unique_ptr<training::PointObserver>> observers_for(const config
   return out;
 }
 
+PointRecord run_with_probes(training::Trainer& trainer, const config::JobConfig& job, const config::GridPoint& point,
+                            const Layout& layout, const std::atomic<bool>* interrupt) {
+  const auto observers = observers_for(job, point);
+  training::RunOptions options;
+  options.interrupt = interrupt;
+  for (const auto& o : observers) options.observers.push_back(o.get());
+  return trainer.run(layout, options);
+}
+
 }  // namespace lsweep::probes

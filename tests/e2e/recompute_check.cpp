@@ -34,10 +34,7 @@ int main(int argc, char** argv) {
     const auto i = static_cast<std::size_t>(point.id);
     if (status[i] != PointStatus::done && status[i] != PointStatus::diverged) continue;
     training::Trainer trainer(job, point, data, torch::kCPU);
-    const auto observers = probes::observers_for(job, point);
-    training::RunOptions options;
-    for (const auto& o : observers) options.observers.push_back(o.get());
-    const PointRecord r = trainer.run(reader.layout(), options);
+    const PointRecord r = probes::run_with_probes(trainer, job, point, reader.layout());
     if (r.summary.status != status[i] || r.summary.steps != steps[i] || r.summary.error != errors[i]) {
       ++mismatches;
       std::cerr << "point " << point.id << ": status/steps/error differ\n";

@@ -50,11 +50,8 @@ Trained run_point(const config::JobConfig& job) {
   const auto data = training::load_dataset(job.data, torch::kFloat64);
   const config::GridPoint point = config::expand_grid(job)[0];
   training::Trainer trainer(job, point, data, torch::kCPU);
-  const auto observers = observers_for(job, point);
-  training::RunOptions options;
-  for (const auto& o : observers) options.observers.push_back(o.get());
   Trained r;
-  r.record = trainer.run(L::store_layout(job), options);
+  r.record = run_with_probes(trainer, job, point, L::store_layout(job));
   auto& model = trainer.model();
   const auto params = model->parameters();
   const auto loss = training::compute_loss(job.train.loss, model->forward(data.x_train), data.y_train, true);
@@ -81,7 +78,8 @@ double relative(double got, double want) { return std::abs(got - want) / std::ab
 
 TEST(CurvatureProbe, EqualsTheDenseHessianOfTheTrainedNetwork) {
   // 61 Lanczos steps on 61 parameters: the whole Krylov space, exact values.
-  const auto job = job_of(job_text("[probes.curvature]\nlanczos_steps = 61\ntrace_products = 30\nnoise_samples = 24\n"));
+  const auto job =
+      job_of(job_text("[probes.curvature]\nlanczos_steps = 61\ntrace_products = 30\nnoise_samples = 24\n"));
   const Trained r = run_point(job);
   ASSERT_EQ(r.hessian.size(0), 61);
   const auto exact = torch::linalg::eigvalsh(r.hessian, "L");
@@ -91,8 +89,9 @@ TEST(CurvatureProbe, EqualsTheDenseHessianOfTheTrainedNetwork) {
   EXPECT_LT(relative(value(rec, P::kFinalLambdaMax), lambda_max), 1e-6);
   EXPECT_LT(value(rec, P::kFinalLambdaMaxResidual), 1e-6 * lambda_max);
   for (std::size_t i = 0; i < 5; ++i) {
-    EXPECT_LT(relative(value(rec, P::kTopEigenvalues, last * 5 + i), exact[60 - static_cast<std::int64_t>(i)].item<double>()),
-              1e-6)
+    EXPECT_LT(
+        relative(value(rec, P::kTopEigenvalues, last * 5 + i), exact[60 - static_cast<std::int64_t>(i)].item<double>()),
+        1e-6)
         << i;
   }
   EXPECT_LT(relative(value(rec, P::kFinalLambdaMin), exact[0].item<double>()), 1e-6);
@@ -106,8 +105,8 @@ TEST(CurvatureProbe, EqualsTheDenseHessianOfTheTrainedNetwork) {
   const auto c = r.gradients - r.gradients.mean(0, true);
   const auto covariance = c.t().mm(c) / 23.0 * (24.0 - 8.0) / 23.0 / 8.0;
   EXPECT_LT(relative(value(rec, P::kFinalNoiseTrace), covariance.trace().item<double>()), 1e-10);
-  const double alignment =
-      covariance.mm(r.hessian).trace().item<double>() / (covariance.norm().item<double>() * r.hessian.norm().item<double>());
+  const double alignment = covariance.mm(r.hessian).trace().item<double>() /
+                           (covariance.norm().item<double>() * r.hessian.norm().item<double>());
   // ||H||_F is estimated (Hutch++): the alignment is as good as that estimate.
   EXPECT_LT(relative(value(rec, P::kFinalNoiseAlignment), alignment), 0.1);
   EXPECT_EQ(rec.summary.scalar(P::kFinalLambdaMax), value(rec, P::kFinalLambdaMax));
@@ -119,7 +118,8 @@ TEST(CurvatureProbe, EqualsTheDenseHessianOfTheTrainedNetwork) {
 }
 
 TEST(CurvatureProbe, StoresADensityThatIntegratesToOne) {
-  const auto job = job_of(job_text("[probes.curvature]\ndensity_vectors = 4\ndensity_steps = 20\ndensity_points = 4000\n"));
+  const auto job =
+      job_of(job_text("[probes.curvature]\ndensity_vectors = 4\ndensity_steps = 20\ndensity_points = 4000\n"));
   const auto rec = run_point(job).record;
   const auto& rho = *rec.rows.find(P::kDensity);
   ASSERT_EQ(rho.size(), 4000u);
@@ -168,9 +168,12 @@ TEST(CurvatureProbe, ValidatesItsTable) {
   };
   expect_error("[probes.curvature]\nsamples = 25\n", "probes.curvature.samples = 25");
   expect_error("[probes.curvature]\ndtype = \"float16\"\n", "probes.curvature.dtype = \"float16\"");
-  expect_error("[probes.curvature]\ntop_k = 10\nlanczos_steps = 5\n", "probes.curvature.lanczos_steps = 5: allowed: at least top_k (10)");
-  expect_error("[probes.curvature]\ntrace_products = 1\n", "probes.curvature.trace_products = 1: allowed: 0 (no trace) or 2 or more");
-  expect_error("[probes.curvature]\nnoise_samples = 4\ntrace_products = 0\n", "probes.curvature.noise_samples = 4: allowed: 0 when trace_products = 0");
+  expect_error("[probes.curvature]\ntop_k = 10\nlanczos_steps = 5\n",
+               "probes.curvature.lanczos_steps = 5: allowed: at least top_k (10)");
+  expect_error("[probes.curvature]\ntrace_products = 1\n",
+               "probes.curvature.trace_products = 1: allowed: 0 (no trace) or 2 or more");
+  expect_error("[probes.curvature]\nnoise_samples = 4\ntrace_products = 0\n",
+               "probes.curvature.noise_samples = 4: allowed: 0 when trace_products = 0");
   expect_error("[probes.curvature]\ndensity_sigma = 0\n", "probes.curvature.density_sigma = 0");
   expect_error("[probes.curvature]\nlanczos = 5\n", "unknown key 'probes.curvature.lanczos'");
   EXPECT_EQ(job_error("[probes.curvature]\ndtype = \"float64\"\nsamples = 12\n"), "");

@@ -74,11 +74,8 @@ Trained run_point(const config::JobConfig& job) {
   const auto data = training::load_dataset(job.data, torch::kFloat64);
   const config::GridPoint point = config::expand_grid(job)[0];
   training::Trainer trainer(job, point, data, torch::kCPU);
-  const auto observers = observers_for(job, point);
-  training::RunOptions options;
-  for (const auto& o : observers) options.observers.push_back(o.get());
   Trained r;
-  r.record = trainer.run(L::store_layout(job), options);
+  r.record = run_with_probes(trainer, job, point, L::store_layout(job));
   torch::manual_seed(static_cast<std::uint64_t>(point.seed));  // the twin: the network before training
   auto twin = training::make_mlp(4, 5, 2, 1, config::InitKind::pytorch);
   twin->to(torch::kFloat64);

@@ -25,8 +25,10 @@ torch::Tensor flatten(const std::vector<torch::Tensor>& tensors);
 /// H v for the Hessian H of mean_i loss(model(x_i), y_i) over (x, y), in
 /// the model's dtype, `chunk` samples at a time (memory: one chunk's graph
 /// of the gradient). The model's parameters and their .grad are not
-/// changed. Each product costs about one forward and two backward passes
-/// over (x, y).
+/// changed, and must not change while the operator is used: when all
+/// samples fit in one chunk, the gradient's graph is built once and every
+/// product is one backward pass through it; otherwise each product costs a
+/// forward and two backward passes per chunk.
 class HessianOperator : public Operator {
  public:
   HessianOperator(torch::nn::Sequential model, torch::Tensor x, torch::Tensor y, LossFn loss, std::int64_t chunk);
@@ -42,8 +44,11 @@ class HessianOperator : public Operator {
   torch::nn::Sequential model_;
   std::vector<torch::Tensor> params_;
   torch::Tensor x_, y_;
+  std::vector<torch::Tensor> chunk_gradient(std::int64_t at, bool create_graph);
+
   LossFn loss_;
   std::int64_t chunk_, size_;
+  std::vector<torch::Tensor> cached_;  // the one chunk's gradient, with its graph
 };
 
 /// A float64 copy of `model` (same parameters), for measuring in float64

@@ -1,6 +1,8 @@
 #pragma once
 /// \file
-/// Trace estimation by Hutch++ (Meyer, Musco, Musco, Woodruff 2021), and
+/// Trace estimation: Hutchinson deflated by a known orthonormal basis (the
+/// Lanczos Krylov space: the probe's estimator), Hutch++ (Meyer, Musco,
+/// Musco, Woodruff 2021) and plain Hutchinson (for comparison), and
 /// the Frobenius norm from the same products.
 
 #include <cstdint>

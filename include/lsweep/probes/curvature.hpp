@@ -79,9 +79,7 @@ class CurvatureProbe : public Probe {
                                                     const config::JobConfig& job) const override;
   std::vector<config::ProbeField> fields(const config::ProbeOptions& options) const override;
   Layout datasets(const config::JobConfig& job, const config::ProbeOptions& options) const override;
-  std::string example_table() const override {
-    return "noise_samples = 2\ndensity_every_checkpoint = true\n";
-  }
+  std::string example_table() const override { return "noise_samples = 2\ndensity_every_checkpoint = true\n"; }
   std::unique_ptr<training::PointObserver> observe(const config::JobConfig& job, const config::ProbeOptions& options,
                                                    const config::GridPoint& point) const override;
 };

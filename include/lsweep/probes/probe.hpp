@@ -46,4 +46,9 @@ const Registry& builtin();
 std::vector<std::unique_ptr<training::PointObserver>> observers_for(const config::JobConfig& job,
                                                                     const config::GridPoint& point);
 
+/// Trains `trainer` (built for `point` of `job`) with the job's probes
+/// observing, rows following `layout`; `interrupt` as RunOptions::interrupt.
+PointRecord run_with_probes(training::Trainer& trainer, const config::JobConfig& job, const config::GridPoint& point,
+                            const Layout& layout, const std::atomic<bool>* interrupt = nullptr);
+
 }  // namespace lsweep::probes
