@@ -1,5 +1,6 @@
 #include "lsweep/curvature/hessian.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 namespace lsweep::curvature {
@@ -71,7 +72,12 @@ torch::Tensor HessianOperator::gradient() {
 }
 
 torch::nn::Sequential float64_copy(const torch::nn::Sequential& model) {
+  // clone() re-initialises each layer (reset()) before copying the values in: that draws from LibTorch's
+  // global generator, which an observer must leave alone. Put its state back.
+  auto generator = at::detail::getDefaultCPUGenerator();
+  const auto state = generator.get_state();
   auto copy = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(model->clone());
+  generator.set_state(state);
   copy->to(torch::kFloat64);
   return torch::nn::Sequential(copy);
 }
@@ -79,12 +85,14 @@ torch::nn::Sequential float64_copy(const torch::nn::Sequential& model) {
 torch::Tensor per_sample_gradients(torch::nn::Sequential& model, const torch::Tensor& x, const torch::Tensor& y,
                                    const LossFn& loss, std::int64_t m) {
   const auto params = model->parameters();
-  std::vector<torch::Tensor> rows;
+  torch::Tensor out;
   for (std::int64_t i = 0; i < m; ++i) {
     const auto l = loss(model->forward(x.narrow(0, i, 1)), y.narrow(0, i, 1));
-    rows.push_back(flatten(torch::autograd::grad({l}, params)));
+    const auto row = flatten(torch::autograd::grad({l}, params));
+    if (!out.defined()) out = torch::empty({m, row.numel()}, row.options());  // one [m, n] block, no copies
+    out[i].copy_(row);
   }
-  return torch::stack(rows);
+  return out;
 }
 
 }  // namespace lsweep::curvature

@@ -108,10 +108,11 @@ Quadrature stochastic_lanczos_quadrature(Operator& op, std::int64_t vectors, std
   const auto before = op.applications();
   VectorRng rng(seed);
   Quadrature q;
-  q.vectors = vectors;
   const auto width = static_cast<std::size_t>(steps);  // fixed, whatever n: rows of the store
+  q.vectors = 0;  // runs with nodes: one whose products were not finite has none and does not count
   for (std::int64_t v = 0; v < vectors; ++v) {
     const RitzPairs r = ritz_pairs(lanczos(op, rng.gaussian(op.size(), op.options()), steps));
+    q.vectors += r.values.empty() ? 0 : 1;
     for (std::size_t j = 0; j < width; ++j) {
       q.nodes.push_back(j < r.values.size() ? r.values[j] : kNaN);
       q.weights.push_back(j < r.values.size() ? r.first_weights[j] : kNaN);

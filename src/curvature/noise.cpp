@@ -10,8 +10,7 @@
 namespace lsweep::curvature {
 
 double minibatch_factor(std::int64_t batch, std::int64_t population) {
-  if (population < 2) return 0.0;
-  return static_cast<double>(population - batch) / static_cast<double>(population - 1) / static_cast<double>(batch);
+  return static_cast<double>(population - batch) / static_cast<double>(population) / static_cast<double>(batch);
 }
 
 GradientNoise gradient_noise(const torch::Tensor& per_sample, std::int64_t batch, std::int64_t population,
@@ -19,7 +18,8 @@ GradientNoise gradient_noise(const torch::Tensor& per_sample, std::int64_t batch
   const auto m = per_sample.size(0);
   if (m < 2) throw Error("gradient noise needs at least 2 per-sample gradients, got " + std::to_string(m));
   const auto before = hessian.applications();
-  const auto centred = per_sample.to(hessian.options()) - per_sample.to(hessian.options()).mean(0, true);
+  auto centred = per_sample.to(hessian.options());
+  centred -= centred.mean(0, true);
   const double scale = minibatch_factor(batch, population) / static_cast<double>(m - 1);
   const double sum_sq = centred.square().sum().item<double>();
   GradientNoise out;

@@ -64,13 +64,13 @@ TraceEstimate hutch_plus_plus(Operator& op, std::int64_t products, std::uint64_t
   for (std::int64_t i = 0; i < sketch; ++i) images.push_back(op(rng.rademacher(op.size(), op.options())));
   const auto q = std::get<0>(torch::linalg::qr(torch::stack(images, 1), "reduced")).t().contiguous();  // [sketch, n]
   double known_trace = 0.0, known_frobenius_sq = 0.0;
-  for (std::int64_t i = 0; i < sketch; ++i) {
+  for (std::int64_t i = 0; i < q.size(0); ++i) {  // min(sketch, n) columns
     const auto aq = op(q[i]);
     known_trace += aq.dot(q[i]).item<double>();
     known_frobenius_sq += aq.square().sum().item<double>();
   }
   TraceEstimate out = deflated(op, q, known_trace, known_frobenius_sq, products - 2 * sketch, rng);
-  out.products = products;
+  out.products = sketch + q.size(0) + products - 2 * sketch;
   return out;
 }
 

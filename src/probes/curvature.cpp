@@ -119,11 +119,13 @@ class CurvatureObserver : public training::PointObserver {
     if (o_.trace_products > 0) {
       m.trace = C::lanczos_deflated_trace(h, run, o_.trace_products, seed(checkpoint, kTraceVectors));
     }
-    if (o_.noise_samples > 0) {
-      Subject all = subject(s);
-      all.x = o_.float64 ? s.x_train.to(torch::kFloat64) : s.x_train;
-      all.y = o_.float64 && s.y_train.is_floating_point() ? s.y_train.to(torch::kFloat64) : s.y_train;
-      const auto g = C::per_sample_gradients(all.model, all.x, all.y, loss(s), o_.noise_samples);
+    if (o_.noise_samples > 0) {  // the first noise_samples of the whole training set
+      auto x = s.x_train.narrow(0, 0, o_.noise_samples), y = s.y_train.narrow(0, 0, o_.noise_samples);
+      if (o_.float64) {
+        x = x.to(torch::kFloat64);
+        if (y.is_floating_point()) y = y.to(torch::kFloat64);
+      }
+      const auto g = C::per_sample_gradients(subj.model, x, y, loss(s), o_.noise_samples);
       m.noise = C::gradient_noise(g, point_.batch, s.x_train.size(0), h, std::sqrt(m.trace.frobenius_sq),
                                   m.spectrum.top_vectors);
     }
@@ -168,6 +170,7 @@ class CurvatureObserver : public training::PointObserver {
     C::HessianOperator h(subj.model, subj.x, subj.y, loss(s), o_.chunk);
     const C::Quadrature q =
         C::stochastic_lanczos_quadrature(h, o_.density_vectors, o_.density_steps, seed(checkpoint, kDensityVectors));
+    if (q.vectors == 0) return;  // no finite products: the density stays NaN
     const double lo = q.lowest(), hi = q.highest();
     const double sigma = o_.density_sigma * std::max(hi - lo, 1e-12 * std::max(1.0, std::abs(hi)));
     const auto points = static_cast<std::size_t>(o_.density_points);

@@ -125,9 +125,10 @@ TEST(GradientNoise, EveryEstimatorEqualsItsDenseValue) {
   }
   const auto g = torch::stack(rows);
   EXPECT_LT((per_sample_gradients(p.model, p.x, p.y, p.loss, kSamples) - g).abs().max().item<double>(), 1e-14);
-  // Dense: the unbiased per-sample covariance, scaled to a batch of 8 out of 40 without replacement.
+  // Dense, by the textbook: the covariance of the mean of 8 samples drawn without replacement from
+  // 40 is the population covariance (1/P) / B * (P - B) / (P - 1).
   const auto c = g - g.mean(0, true);
-  const auto covariance = c.t().mm(c) / (kSamples - 1) * (40.0 - 8.0) / (40.0 - 1.0) / 8.0;
+  const auto covariance = c.t().mm(c) / 40.0 / 8.0 * (40.0 - 8.0) / (40.0 - 1.0);
   const auto [values, vectors] = torch::linalg::eigh(h, "L");
   const auto top = vectors.narrow(1, 255 - 3, 3).t();  // exact top-3 eigenvectors
   HessianOperator op(p.model, p.x, p.y, p.loss, 16);

@@ -4,6 +4,7 @@
 
 #include "lsweep/probes/curvature.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -78,8 +79,8 @@ double relative(double got, double want) { return std::abs(got - want) / std::ab
 
 TEST(CurvatureProbe, EqualsTheDenseHessianOfTheTrainedNetwork) {
   // 61 Lanczos steps on 61 parameters: the whole Krylov space, exact values.
-  const auto job =
-      job_of(job_text("[probes.curvature]\nlanczos_steps = 61\ntrace_products = 30\nnoise_samples = 24\n"));
+  const auto job = job_of(job_text(
+      "[probes.curvature]\nlanczos_steps = 61\ntrace_products = 30\nnoise_samples = 24\ndtype = \"float64\"\n"));
   const Trained r = run_point(job);
   ASSERT_EQ(r.hessian.size(0), 61);
   const auto exact = torch::linalg::eigvalsh(r.hessian, "L");
@@ -103,11 +104,11 @@ TEST(CurvatureProbe, EqualsTheDenseHessianOfTheTrainedNetwork) {
   EXPECT_EQ(value(rec, P::kLambdaMax, last), value(rec, P::kFinalLambdaMax));
   // Gradient noise at batch 8 of 24 from all 24 per-sample gradients.
   const auto c = r.gradients - r.gradients.mean(0, true);
-  const auto covariance = c.t().mm(c) / 23.0 * (24.0 - 8.0) / 23.0 / 8.0;
+  const auto covariance = c.t().mm(c) / 24.0 / 8.0 * (24.0 - 8.0) / 23.0;  // population covariance / B, (P-B)/(P-1)
   EXPECT_LT(relative(value(rec, P::kFinalNoiseTrace), covariance.trace().item<double>()), 1e-10);
   const double alignment = covariance.mm(r.hessian).trace().item<double>() /
                            (covariance.norm().item<double>() * r.hessian.norm().item<double>());
-  // ||H||_F is estimated (Hutch++): the alignment is as good as that estimate.
+  // ||H||_F is estimated (exact here: 61 steps span the space): the alignment is as good as that estimate.
   EXPECT_LT(relative(value(rec, P::kFinalNoiseAlignment), alignment), 0.1);
   EXPECT_EQ(rec.summary.scalar(P::kFinalLambdaMax), value(rec, P::kFinalLambdaMax));
   // Products counted: Lanczos (up to 61 steps: it stops once the Krylov space
@@ -144,6 +145,24 @@ TEST(CurvatureProbe, IsDeterministicAndDoesNotChangeTheTraining) {
     const auto& x = *a.rows.find(path);
     EXPECT_EQ(std::memcmp(x.data(), without.rows.find(path)->data(), x.size() * sizeof(double)), 0) << path;
   }
+}
+
+TEST(CurvatureProbe, LeavesLibTorchsGeneratorAlone) {
+  // dtype = "float64" copies the model, and LibTorch's clone() re-initialises layers from the global generator.
+  const auto job = job_of(job_text("[probes.curvature]\ndtype = \"float64\"\nnoise_samples = 4\n"));
+  const auto data = training::load_dataset(job.data, torch::kFloat64);
+  const auto point = config::expand_grid(job)[0];
+  const auto state_after = [&](bool probes) {
+    training::Trainer trainer(job, point, data, torch::kCPU);
+    if (probes) {
+      run_with_probes(trainer, job, point, L::store_layout(job));
+    } else {
+      trainer.run(L::store_layout(job));
+    }
+    return at::detail::getDefaultCPUGenerator().get_state();
+  };
+  const auto without = state_after(false);
+  EXPECT_TRUE(torch::equal(state_after(true), without));
 }
 
 TEST(CurvatureProbe, DeclaresItsDatasetsFromItsOptions) {

@@ -64,7 +64,7 @@ Spectrum extreme_eigenvalues(Operator& op, std::int64_t k, std::int64_t steps, s
 struct Quadrature {
   std::vector<double> nodes;    ///< all runs' Ritz values, run after run (vectors * steps; NaN-padded)
   std::vector<double> weights;  ///< their weights; each run's sum to 1 (NaN-padded)
-  std::int64_t vectors = 0;
+  std::int64_t vectors = 0;     ///< runs that gave nodes (a run whose products were not finite gives none)
   std::int64_t products = 0;
   /// The density's mean, sum(weights * nodes) / vectors: an unbiased estimate of trace / n.
   double mean() const;

@@ -3,11 +3,14 @@
 /// Gradient noise at a batch size, from per-sample gradients, without
 /// forming the covariance or the Hessian.
 ///
-/// Convention (docs/store.md): with g_i the per-sample gradients of m
-/// samples, c_i = g_i - mean(g), the per-sample covariance is estimated
-/// unbiasedly as S = sum_i c_i c_i^T / (m - 1), and the covariance of a
-/// minibatch gradient of B samples drawn without replacement from P is
-///   C = S / B * (P - B) / (P - 1)      (0 for full-batch GD, B = P).
+/// Convention (docs/store.md): the covariance of a minibatch gradient of B
+/// samples drawn without replacement from the P training samples is
+///   C = Sigma / B * (P - B) / (P - 1),   Sigma = sum_i (g_i - g)(g_i - g)^T / P
+/// (Sigma over all P per-sample gradients g_i; 0 for full-batch GD, B = P).
+/// From m of them, with c_i = g_i - mean(g) and S = sum c_i c_i^T / (m - 1)
+/// (unbiased for P Sigma / (P - 1)): C = S (P - B) / (P B). ||C||_F is the
+/// plug-in ||S||_F (P - B) / (P B): biased upwards by about tr(Sigma)^2/(m-1)
+/// in ||C||_F^2 when m is small against Sigma's effective rank.
 
 #include <cstdint>
 
@@ -18,7 +21,7 @@
 namespace lsweep::curvature {
 
 struct GradientNoise {
-  double trace = 0.0;      ///< tr C = factor * sum ||c_i||^2 / (m - 1)
+  double trace = 0.0;      ///< tr C = (P - B) / (P B) * sum ||c_i||^2 / (m - 1)
   double frobenius = 0.0;  ///< ||C||_F = factor * ||K||_F / (m - 1), K = Gram matrix of the c_i
   double trace_ch = 0.0;   ///< tr(C H) = factor * sum c_i^T H c_i / (m - 1)
   /// tr(C H) / (||C||_F ||H||_F): 1 when C is proportional to H; NaN when C = 0.
@@ -33,8 +36,8 @@ struct GradientNoise {
 GradientNoise gradient_noise(const torch::Tensor& per_sample, std::int64_t batch, std::int64_t population,
                              Operator& hessian, double hessian_frobenius, const torch::Tensor& top_vectors);
 
-/// (P - B) / (P - 1) / B: the factor from the per-sample covariance to a
-/// minibatch's, sampling without replacement.
+/// (P - B) / (P B): the factor from the unbiased sample covariance S of
+/// per-sample gradients to a minibatch's covariance (without replacement).
 double minibatch_factor(std::int64_t batch, std::int64_t population);
 
 }  // namespace lsweep::curvature
