@@ -85,7 +85,8 @@ class Master {
   }
 
   // Tops every worker up to depth_ points while the source has some, and
-  // shuts down those that hold nothing once no point will come for them.
+  // shuts down those that hold nothing once no point will come for them
+  // (none left at the source and none queued behind another worker's).
   void feed() {
     const bool draining = options_.draining && options_.draining();
     bool holding = false;
@@ -96,7 +97,9 @@ class Master {
         if (!point) break;
         dispatch(rank, w, *point);
       }
-      if (w.in_flight.empty() && (draining || w.draining || (returned_.empty() && source_.exhausted()))) {
+      // An idle worker stays while another holds a queued point: if that one stops, this one takes it.
+      const bool done = returned_.empty() && source_.exhausted() && !points_queued();
+      if (w.in_flight.empty() && (draining || w.draining || done)) {
         transport_.send(rank, make_shutdown());
         w.active = false;
       }
@@ -105,6 +108,14 @@ class Master {
     if (!holding && active() > 0 && workers_.size() == static_cast<std::size_t>(transport_.size() - 1)) {
       throw SchedulerError("the point source has no point ready and none is running to give it results");
     }
+  }
+
+  // Whether an active worker holds a point behind the one it runs.
+  bool points_queued() const {
+    for (const auto& [rank, w] : workers_) {
+      if (w.active && w.in_flight.size() > 1) return true;
+    }
+    return false;
   }
 
   // Points a stopped worker held but never started come first.
