@@ -1,6 +1,6 @@
 #include "lsweep/common/error.hpp"
-#include "lsweep/probes/probe.hpp"
 #include "lsweep/probes/curvature.hpp"
+#include "lsweep/probes/probe.hpp"
 #include "lsweep/probes/weights.hpp"
 
 namespace lsweep::probes {
