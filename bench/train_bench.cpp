@@ -1,5 +1,6 @@
 // Training steps per second of lsweep's Trainer::step() on random data, single thread.
 // Prints one JSON line; bench/train_bench.py is the same loop in PyTorch Python.
+// --device cuda trains on GPU 0 (--graph 1: CUDA graphs, the job default; 0: eager).
 #include <torch/torch.h>
 
 #include <chrono>
@@ -20,24 +21,32 @@ namespace training = lsweep::training;
 
 static int run(int argc, char** argv) {
   std::map<std::string, std::int64_t> opt = {{"width", 0}, {"batch", 0},         {"steps", 300},     {"warmup", 20},
-                                             {"depth", 2}, {"train-size", 4096}, {"input-dim", 784}, {"classes", 10}};
+                                             {"depth", 2}, {"train-size", 4096}, {"input-dim", 784}, {"classes", 10},
+                                             {"graph", 1}};
+  std::string device_name = "cpu";
   for (int i = 1; i < argc; i += 2) {
+    if (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc) {
+      device_name = argv[i + 1];
+      continue;
+    }
     const auto it = std::strncmp(argv[i], "--", 2) == 0 ? opt.find(argv[i] + 2) : opt.end();
     char* end = nullptr;
     if (it != opt.end() && i + 1 < argc) it->second = std::strtoll(argv[i + 1], &end, 10);
     if (end == nullptr || *end != '\0' || end == argv[i + 1]) {
       std::fprintf(stderr,
                    "usage: %s --width W --batch B [--steps 300] [--warmup 20] [--depth 2] "
-                   "[--train-size 4096] [--input-dim 784] [--classes 10]\n",
+                   "[--train-size 4096] [--input-dim 784] [--classes 10] [--device cpu|cuda] [--graph 1|0]\n",
                    argv[0]);
       return 2;
     }
   }
   // Trainer sizes its output layer from config::output_dim(): 10 for non-binary data.
-  if (opt["width"] < 1 || opt["batch"] < 1 || opt["steps"] < 1 || opt["classes"] != 10) {
-    std::fprintf(stderr, "need --width >= 1, --batch >= 1, --steps >= 1 and --classes 10\n");
+  if (opt["width"] < 1 || opt["batch"] < 1 || opt["steps"] < 1 || opt["classes"] != 10 ||
+      (device_name != "cpu" && device_name != "cuda")) {
+    std::fprintf(stderr, "need --width >= 1, --batch >= 1, --steps >= 1, --classes 10 and --device cpu or cuda\n");
     return 2;
   }
+  const bool cuda = device_name == "cuda";
 
   config::JobConfig job;
   job.data.kind = config::DataKind::fashion_mnist;  // any non-binary kind: only output_dim() reads it
@@ -46,6 +55,7 @@ static int run(int argc, char** argv) {
   job.train.loss = config::LossKind::cross_entropy;
   job.train.momentum = 0.9;
   job.train.dtype = config::DType::float32;
+  job.train.cuda_graphs = opt["graph"] != 0;
 
   config::GridPoint point;
   point.id = 0;
@@ -64,15 +74,21 @@ static int run(int argc, char** argv) {
 
   training::set_compute_threads(1);
   training::tune_allocator();
-  training::Trainer trainer(job, point, data, torch::kCPU);
+  const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  training::Trainer trainer(job, point, data, device);
   for (std::int64_t s = 0; s < opt["warmup"]; ++s) trainer.step();
   const auto start = std::chrono::steady_clock::now();
-  for (std::int64_t s = 0; s < opt["steps"]; ++s) trainer.step();
+  for (std::int64_t s = 0; s < opt["steps"]; ++s) trainer.step();  // each step reads its loss: a sync on a GPU
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string fallback = trainer.graph_fallback();
+  for (auto& c : fallback) c = (c == '"' || c == '\\') ? '\'' : c;
 
-  std::printf("{\"impl\":\"lsweep\",\"width\":%lld,\"batch\":%lld,\"steps_per_second\":%.3f}\n",
-              static_cast<long long>(point.width), static_cast<long long>(point.batch),
-              static_cast<double>(opt["steps"]) / seconds);
+  std::printf(
+      "{\"impl\":\"lsweep\",\"device\":\"%s\",\"graph\":%s,\"width\":%lld,\"batch\":%lld,"
+      "\"steps_per_second\":%.3f%s}\n",
+      device_name.c_str(), trainer.graph_active() ? "true" : "false", static_cast<long long>(point.width),
+      static_cast<long long>(point.batch), static_cast<double>(opt["steps"]) / seconds,
+      fallback.empty() ? "" : (",\"graph_fallback\":\"" + fallback + "\"").c_str());
   return 0;
 }
 

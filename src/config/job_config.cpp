@@ -224,8 +224,9 @@ TrainConfig parse_train(TableReader& r, const DataConfig& data) {
   t.threads = r.integer("threads", 1, 256).value_or(1);
   t.device = static_cast<DeviceKind>(r.choice("device", {"cpu", "cuda", "auto"}).value_or(0));
   t.point_time_limit = r.number("point_time_limit", 0.0, 1e9, false).value_or(0.0);
-  r.reject_unknown(
-      {"loss", "optimizer", "momentum", "steps", "dtype", "checkpoints", "threads", "device", "point_time_limit"});
+  t.cuda_graphs = r.boolean("cuda_graphs").value_or(true);
+  r.reject_unknown({"loss", "optimizer", "momentum", "steps", "dtype", "checkpoints", "threads", "device",
+                    "point_time_limit", "cuda_graphs"});
   return t;
 }
 

@@ -17,7 +17,9 @@ torch::Tensor compute_loss(config::LossKind kind, const torch::Tensor& out, cons
   switch (kind) {
     case LossKind::cross_entropy: return torch::nn::functional::cross_entropy(out, y);
     case LossKind::mse: {
-      const auto target = torch::one_hot(y, out.size(1)).to(out.dtype());
+      // scatter_, not one_hot: one_hot checks the labels' range on the host,
+      // a device sync that a CUDA graph capture cannot contain.
+      const auto target = torch::zeros_like(out).scatter_(1, y.unsqueeze(1), 1.0);
       return 0.5 * (out - target).square().sum(1).mean();
     }
     case LossKind::quadratic_hinge: break;

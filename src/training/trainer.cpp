@@ -9,6 +9,7 @@
 
 #include "lsweep/common/error.hpp"
 #include "lsweep/common/format.hpp"
+#include "lsweep/common/log.hpp"
 #include "lsweep/config/layout.hpp"
 #include "lsweep/training/loss.hpp"
 #include "lsweep/training/model.hpp"
@@ -70,12 +71,12 @@ Trainer::Trainer(const config::JobConfig& job, const config::GridPoint& point, c
   model_ = make_mlp(data.x_train.size(1), point.width, job.model.depth, config::output_dim(job.data), job.model.init);
   model_->to(device, to_torch(job.train.dtype));
   optimizer_ = std::make_unique<HeavyBallSgd>(model_->parameters(), point.lr, job.train.momentum);
+  try_graph_ = device.is_cuda() && job.train.cuda_graphs;
 }
 
-double Trainer::step() {
+torch::Tensor Trainer::train_step(const torch::Tensor& idx) {
   torch::Tensor x = x_train_, y = y_train_;
   if (!full_batch_) {
-    const auto idx = sampler_.next().to(x_train_.device());
     x = x_train_.index_select(0, idx);
     y = y_train_.index_select(0, idx);
   }
@@ -83,7 +84,31 @@ double Trainer::step() {
   auto loss = compute_loss(job_.train.loss, model_->forward(x), y, binary_);
   loss.backward();
   optimizer_->step();
-  return loss.item<double>();
+  return loss.detach();
+}
+
+double Trainer::step() {
+  if (graph_) {
+    if (!full_batch_) graph_idx_.copy_(sampler_.next());
+    return graph_->replay().item<double>();
+  }
+  torch::Tensor idx;
+  if (!full_batch_) idx = sampler_.next().to(x_train_.device());
+  const double loss = train_step(idx).item<double>();
+  if (try_graph_ && ++eager_steps_ == kEagerSteps) capture_step();
+  return loss;
+}
+
+// Capturing runs nothing: the next step() replays the graph for the first time.
+void Trainer::capture_step() {
+  try_graph_ = false;
+  if (!full_batch_) graph_idx_ = torch::zeros({point_.batch}, torch::dtype(torch::kInt64).device(x_train_.device()));
+  try {
+    graph_ = StepGraph::capture(x_train_.device(), [this] { return train_step(graph_idx_); });
+  } catch (const std::exception& e) {
+    graph_fallback_ = e.what();
+    log::warn("point ", point_.id, ": ", graph_fallback_, "; training eagerly");
+  }
 }
 
 Evaluation Trainer::evaluate(const torch::Tensor& x, const torch::Tensor& y) {

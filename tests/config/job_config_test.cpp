@@ -60,6 +60,7 @@ TEST(JobConfig, ParsesAValidJobWithDefaults) {
   EXPECT_EQ(job.train.threads, 1);
   EXPECT_EQ(job.train.dtype, DType::float32);
   EXPECT_EQ(job.train.momentum, 0.0);
+  EXPECT_TRUE(job.train.cuda_graphs);
   EXPECT_EQ(job.model.init, InitKind::pytorch);
   EXPECT_EQ(input_dim(job.data), 3);
   EXPECT_EQ(output_dim(job.data), 1);
@@ -297,6 +298,8 @@ TEST(JobConfigRejects, BadTrainFields) {
   EXPECT_REJECTED(s, "train.point_time_limit = -1", ">= 0");
   s.train = "loss = \"mse\"\nsteps = 4\ndevice = \"tpu\"\n";
   EXPECT_REJECTED(s, "train.device = \"tpu\"", "\"cpu\", \"cuda\", \"auto\"");
+  s.train = "loss = \"mse\"\nsteps = 4\ncuda_graphs = 1\n";
+  EXPECT_REJECTED(s, "train.cuda_graphs = 1", "true or false");
 }
 
 TEST(JobConfigRejects, GridsTooLargeForAStore) {

@@ -4,7 +4,7 @@
 # Then a sweep whose every point fails on the worker (missing data files).
 set -euo pipefail
 lsweep=$1 recompute=$2 here=$3 mpiexec=$4 h5dump=$5
-py=/usr/bin/python3  # Debian's interpreter, which has python3-h5py
+py=${LSWEEP_PYTHON:-/usr/bin/python3}  # Debian's interpreter, which has python3-h5py
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 job=$here/e2e_job.toml

@@ -74,7 +74,7 @@ if ! touch "$tmp/ro/x" 2> /dev/null; then
   [ -z "$(ls -A "$tmp/ro")" ] || fail "files created in a read-only folder"
 fi
 mountpoint -q "$tmp/ro" && umount "$tmp/ro"
-if ! /usr/bin/python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
+if ! "${LSWEEP_PYTHON:-/usr/bin/python3}" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
   sed 's/^\[train\]/[train]\ndevice = "cuda"/' "$job" > "$tmp/cuda.toml"
   before=$(ls -A "$tmp/p" | sort)
   expect 2 'train.device = "cuda" but this LibTorch sees no CUDA device' $run2 run "$tmp/cuda.toml" --store "$tmp/p/c.h5"
@@ -99,7 +99,7 @@ echo "hardening_test.sh: job paths that are not job files refused with exit 2"
 # 5. Damaged stores: exit 3, the dataset or attribute named, the file byte-identical.
 tamper() {  # tamper NAME PYTHON: a copy of done.h5 changed by PYTHON (f is the open file)
   cp "$tmp/done.h5" "$tmp/$1.h5"
-  /usr/bin/python3 -c "import h5py, numpy as np, sys
+  "${LSWEEP_PYTHON:-/usr/bin/python3}" -c "import h5py, numpy as np, sys
 f = h5py.File(sys.argv[1], 'r+')
 $2
 f.close()" "$tmp/$1.h5"

@@ -29,7 +29,7 @@ expect 2 "job file '$tmp/missing.toml' cannot be read" "$mpiexec" --oversubscrib
 expect 2 'needs at least 2 MPI ranks' "$mpiexec" -n 1 "$lsweep" run "$good" --store "$tmp/a.h5"
 expect 2 "folder '$tmp/nodir' does not exist" "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$good" --store "$tmp/nodir/a.h5"
 printf '[grid]\nlr = [0.1]\nbatch = [4]\nwidth = [4]\n[data]\nkind = "gaussian"\ntrain_size = 8\ndim = 2\n[train]\nloss = "mse"\nsteps = 2\ndevice = "cuda"\n' > "$tmp/cuda.toml"
-if ! /usr/bin/python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
+if ! "${LSWEEP_PYTHON:-/usr/bin/python3}" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
   expect 2 'rank 1: train.device = "cuda" but this LibTorch sees no CUDA device' "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$tmp/cuda.toml" --store "$tmp/a.h5"
 fi
 [ -e "$tmp/a.h5" ] && { echo "FAILED: a refused run created a store"; failures=$((failures + 1)); }
@@ -49,11 +49,11 @@ expect 2 'was made by a different job' "$mpiexec" --oversubscribe -n 2 "$lsweep"
 grep -q 'grid.width: store has \[8, 16\], job has \[8, 32\]' "$tmp/err" || { echo "FAILED: width difference not named"; failures=$((failures + 1)); }
 grep -q 'train.steps: store has 200, job has 300' "$tmp/err" || { echo "FAILED: steps difference not named"; failures=$((failures + 1)); }
 cmp -s "$tmp/done.h5" "$tmp/done.copy" || { echo "FAILED: a refused or empty resume touched the store"; failures=$((failures + 1)); }
-/usr/bin/python3 -c 'import h5py, sys; h5py.File(sys.argv[1], "w").attrs["format"] = "other"' "$tmp/other.h5"
+"${LSWEEP_PYTHON:-/usr/bin/python3}" -c 'import h5py, sys; h5py.File(sys.argv[1], "w").attrs["format"] = "other"' "$tmp/other.h5"
 expect 3 "not a lsweep store" "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$good" --store "$tmp/other.h5"
 # A store whose grid rows are not its job's grid is refused.
 cp "$tmp/done.h5" "$tmp/tampered.h5"
-/usr/bin/python3 -c 'import h5py, sys; f = h5py.File(sys.argv[1], "r+"); f["grid/lr"][1] = 0.5; f.close()' "$tmp/tampered.h5"
+"${LSWEEP_PYTHON:-/usr/bin/python3}" -c 'import h5py, sys; f = h5py.File(sys.argv[1], "r+"); f["grid/lr"][1] = 0.5; f.close()' "$tmp/tampered.h5"
 expect 3 "does not hold what its own job gives (dataset /grid/lr\[1\] holds 0.5; its job gives 0.05)" "$mpiexec" --oversubscribe -n 2 "$lsweep" run "$good" --store "$tmp/tampered.h5"
 # A damaged store (cut short, as by a full disk) is refused, not overwritten.
 head -c 6000 "$tmp/done.h5" > "$tmp/damaged.h5"

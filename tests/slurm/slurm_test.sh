@@ -8,7 +8,7 @@
 # Exits 77 (skipped) where it cannot run: not root, or SLURM not installed.
 set -euo pipefail
 lsweep=$1 root=$2 mpiexec=$3
-py=/usr/bin/python3
+py=${LSWEEP_PYTHON:-/usr/bin/python3}
 e2e=$root/tests/e2e
 for tool in slurmctld slurmd munged mungekey sbatch scontrol scancel sinfo; do
   command -v "$tool" > /dev/null || { echo "slurm_test.sh: SKIPPED: $tool not installed (scripts/setup.sh installs it)"; exit 77; }

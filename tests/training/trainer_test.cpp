@@ -338,6 +338,64 @@ TEST(ResolveDevice, PicksTheCpuAndRefusesMissingGpus) {
   }
 }
 
+TEST(Trainer, NeverCapturesAGraphOnTheCpu) {
+  auto job = gaussian_job(config::LossKind::mse, config::DType::float32, 10);
+  job.train.cuda_graphs = true;
+  const Dataset data = data_for(job);
+  Trainer t(job, {0, 0.1, 8, 16, 1}, data, torch::kCPU);
+  for (int s = 0; s < 6; ++s) t.step();
+  EXPECT_FALSE(t.graph_active());
+  EXPECT_EQ(t.graph_fallback(), "");
+}
+
+// GPU only (skipped elsewhere): scripts/gpu-check.sh runs these on a GPU machine.
+TEST(TrainerCuda, GraphReplaysGiveTheEagerBitsAndCpuAgreesToRounding) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  for (const auto loss : {config::LossKind::cross_entropy, config::LossKind::mse}) {
+    for (const std::int64_t batch : {8, 40}) {  // minibatch (the graph reads its indices) and full batch
+      auto job = gaussian_job(loss, config::DType::float64, 50);
+      job.data.binary = false;  // 10 classes, so that mse builds its one-hot target on the device
+      job.train.momentum = 0.9;
+      torch::manual_seed(11);
+      Dataset data;
+      data.x_train = torch::randn({40, 6}, torch::kFloat64);
+      data.y_train = torch::arange(40, torch::kInt64).remainder(10);
+      data.x_test = torch::randn({10, 6}, torch::kFloat64);
+      data.y_test = torch::arange(10, torch::kInt64);
+      const config::GridPoint point{0, 0.05, batch, 16, 3};
+      job.train.cuda_graphs = true;
+      Trainer graphed(job, point, data, torch::Device(torch::kCUDA, 0));
+      const PointRecord g = graphed.run();
+      EXPECT_TRUE(graphed.graph_active()) << graphed.graph_fallback();
+      job.train.cuda_graphs = false;
+      Trainer eager_trainer(job, point, data, torch::Device(torch::kCUDA, 0));
+      const PointRecord e = eager_trainer.run();
+      EXPECT_FALSE(eager_trainer.graph_active());
+      expect_same_record(g, e);
+      const PointRecord c = Trainer(job, point, data, torch::kCPU).run();
+      EXPECT_NEAR(final_train_loss(c), final_train_loss(g), 1e-9 * std::abs(final_train_loss(c)));
+    }
+  }
+}
+
+TEST(TrainerCuda, AnOutOfMemoryErrorIsAnExceptionWithCudasMessage) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  auto job = gaussian_job(config::LossKind::mse, config::DType::float32, 2);
+  job.model.depth = 1;
+  job.data.train_size = 60000;
+  const Dataset data = data_for(job);
+  // The model fits (8 x 2^20 parameters); a full-batch forward pass needs
+  // 60000 x 2^20 activations (240 GiB).
+  try {
+    Trainer(job, {0, 0.1, 60000, std::int64_t{1} << 20, 0}, data, torch::Device(torch::kCUDA, 0)).run();
+    ADD_FAILURE() << "expected an out-of-memory error";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("out of memory"), std::string::npos) << e.what();
+  }
+  // The device is usable afterwards.
+  EXPECT_EQ(torch::ones({4}, torch::Device(torch::kCUDA, 0)).sum().item<double>(), 4.0);
+}
+
 TEST(MlpParameterCount, MatchesTheBuiltModel) {
   auto net = make_mlp(5, 7, 3, 2, config::InitKind::pytorch);
   std::int64_t n = 0;

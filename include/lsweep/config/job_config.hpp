@@ -54,6 +54,7 @@ struct TrainConfig {
   std::int64_t threads = 1;       ///< LibTorch and OpenBLAS threads per worker
   DeviceKind device = DeviceKind::cpu;
   double point_time_limit = 0.0;  ///< wall seconds a point may train; 0: no limit
+  bool cuda_graphs = true;        ///< on a GPU: capture the training step once, replay it
 };
 
 struct JobConfig {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <torch/nn/modules/container/sequential.h>
@@ -18,6 +19,7 @@
 #include "lsweep/config/grid.hpp"
 #include "lsweep/training/dataset.hpp"
 #include "lsweep/training/optimizer.hpp"
+#include "lsweep/training/step_graph.hpp"
 #include "lsweep/training/stop.hpp"
 
 namespace lsweep::training {
@@ -92,8 +94,16 @@ class Trainer {
   /// Builds the model from `point.seed` and moves model and data to `device`.
   Trainer(const config::JobConfig& job, const config::GridPoint& point, const Dataset& data, torch::Device device);
 
-  /// One optimizer step on the next minibatch; returns its loss.
+  /// One optimizer step on the next minibatch; returns its loss. On a GPU
+  /// with train.cuda_graphs, steps after the first kEagerSteps replay a CUDA
+  /// graph of the step (same bits); if capture fails, training stays eager
+  /// and graph_fallback() says why.
   double step();
+  static constexpr int kEagerSteps = 3;
+  /// Whether steps now replay a CUDA graph.
+  bool graph_active() const { return graph_ != nullptr; }
+  /// Why a capture was tried and failed (empty if none failed).
+  const std::string& graph_fallback() const { return graph_fallback_; }
   /// Mean loss and accuracy over a whole set, in chunks, without gradients.
   Evaluation evaluate(const torch::Tensor& x, const torch::Tensor& y);
   /// As evaluate(), and the gradient of that mean loss into `gradient` (one
@@ -119,6 +129,8 @@ class Trainer {
 
  private:
   StopCriteria stop_criteria(const RunOptions& options) const;
+  torch::Tensor train_step(const torch::Tensor& idx);  // forward, backward, update; the loss tensor
+  void capture_step();
   Evaluation evaluate_train(bool with_gradient);
   Evaluation evaluate_chunks(const torch::Tensor& x, const torch::Tensor& y, std::vector<torch::Tensor>* gradient);
 
@@ -131,6 +143,13 @@ class Trainer {
   BatchSampler sampler_;
   bool full_batch_;
   std::vector<torch::Tensor> full_gradient_;  // of the last evaluate_train(true)
+  // CUDA graph of the step: tried after kEagerSteps eager steps (cuBLAS and
+  // the momentum buffers are set up by then); graph_idx_ is its minibatch.
+  bool try_graph_ = false;
+  int eager_steps_ = 0;
+  std::unique_ptr<StepGraph> graph_;
+  torch::Tensor graph_idx_;
+  std::string graph_fallback_;
 };
 
 /// The device a worker trains on: cpu; cuda (fails without a GPU); auto (cuda
