@@ -66,7 +66,7 @@ Tridiagonal lanczos(Operator& op, const torch::Tensor& start, std::int64_t steps
 RitzPairs ritz_pairs(const Tridiagonal& t) {
   RitzPairs r;
   if (t.steps() == 0) return r;
-  auto [values, vectors] = torch::linalg::eigh(tridiagonal_matrix(t), "L");
+  auto [values, vectors] = torch::linalg_eigh(tridiagonal_matrix(t), "L");
   r.values = to_vector(values);
   r.small_vectors = vectors;
   const double coupling = t.beta.back();

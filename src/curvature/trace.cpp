@@ -62,7 +62,7 @@ TraceEstimate hutch_plus_plus(Operator& op, std::int64_t products, std::uint64_t
   VectorRng rng(seed);
   std::vector<torch::Tensor> images;
   for (std::int64_t i = 0; i < sketch; ++i) images.push_back(op(rng.rademacher(op.size(), op.options())));
-  const auto q = std::get<0>(torch::linalg::qr(torch::stack(images, 1), "reduced")).t().contiguous();  // [sketch, n]
+  const auto q = std::get<0>(torch::linalg_qr(torch::stack(images, 1), "reduced")).t().contiguous();  // [sketch, n]
   double known_trace = 0.0, known_frobenius_sq = 0.0;
   for (std::int64_t i = 0; i < q.size(0); ++i) {  // min(sketch, n) columns
     const auto aq = op(q[i]);

@@ -69,7 +69,7 @@ Pca fit_pca(const torch::Tensor& x_train, std::int64_t d) {
   const auto centred = x_train - pca.mean;
   const auto cov = centred.t().mm(centred) / static_cast<double>(std::max<std::int64_t>(x_train.size(0), 1));
   // eigh returns ascending eigenvalues: the last d columns are the top ones.
-  auto [values, vectors] = torch::linalg::eigh(cov, "L");
+  auto [values, vectors] = torch::linalg_eigh(cov, "L");
   auto top = vectors.slice(1, vectors.size(1) - d).flip({1}).contiguous();
   const auto pivot = top.abs().argmax(0);
   const auto signs = top.gather(0, pivot.unsqueeze(0)).sign().squeeze(0);

@@ -19,7 +19,7 @@ torch::Tensor random_orthogonal(std::int64_t n, std::uint64_t seed) {
   VectorRng rng(seed);
   std::vector<torch::Tensor> columns;
   for (std::int64_t i = 0; i < n; ++i) columns.push_back(rng.gaussian(n, torch::kFloat64));
-  return std::get<0>(torch::linalg::qr(torch::stack(columns, 1), "reduced"));
+  return std::get<0>(torch::linalg_qr(torch::stack(columns, 1), "reduced"));
 }
 
 // A symmetric matrix with eigenvalues `lambda`.

@@ -78,7 +78,7 @@ TEST(HessianOperator, LeavesTheModelAndItsGradientsAlone) {
 
 TEST(HessianOperator, LanczosMatchesTheDenseSpectrum) {
   Problem p = small_problem();
-  const auto exact = torch::linalg::eigvalsh(dense_hessian(p), "L");  // ascending
+  const auto exact = torch::linalg_eigvalsh(dense_hessian(p), "L");  // ascending
   HessianOperator op(p.model, p.x, p.y, p.loss, 16);
   const Spectrum s = extreme_eigenvalues(op, 5, 120, 11);
   for (std::int64_t i = 0; i < 5; ++i) {
@@ -129,7 +129,7 @@ TEST(GradientNoise, EveryEstimatorEqualsItsDenseValue) {
   // 40 is the population covariance (1/P) / B * (P - B) / (P - 1).
   const auto c = g - g.mean(0, true);
   const auto covariance = c.t().mm(c) / 40.0 / 8.0 * (40.0 - 8.0) / (40.0 - 1.0);
-  const auto [values, vectors] = torch::linalg::eigh(h, "L");
+  const auto [values, vectors] = torch::linalg_eigh(h, "L");
   const auto top = vectors.narrow(1, 255 - 3, 3).t();  // exact top-3 eigenvectors
   HessianOperator op(p.model, p.x, p.y, p.loss, 16);
   const double h_frobenius = h.norm().item<double>();

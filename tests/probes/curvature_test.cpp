@@ -83,7 +83,7 @@ TEST(CurvatureProbe, EqualsTheDenseHessianOfTheTrainedNetwork) {
       "[probes.curvature]\nlanczos_steps = 61\ntrace_products = 30\nnoise_samples = 24\ndtype = \"float64\"\n"));
   const Trained r = run_point(job);
   ASSERT_EQ(r.hessian.size(0), 61);
-  const auto exact = torch::linalg::eigvalsh(r.hessian, "L");
+  const auto exact = torch::linalg_eigvalsh(r.hessian, "L");
   const auto& rec = r.record;
   const std::size_t last = config::checkpoint_steps(30, 4).size() - 1;
   const double lambda_max = exact[60].item<double>();
