@@ -1,47 +1,82 @@
 #!/usr/bin/env bash
-# GPU training throughput: lsweep's one-point loop (eager, and with CUDA
-# graphs) against PyTorch Python on the same GPU (a loop, and packs of K
-# models with torch.func.vmap), for widths 64, 256, 1024 and batches 32, 128
-# (depth 2, 784 inputs, 10 classes, 4096 samples, momentum 0.9). Rates are
-# model-steps per second; every implementation reads each step's loss, as a
-# worker does to catch divergence.
-# Usage: bench/run_gpu_bench.sh [BUILD_DIR=./build]; PYTHON: a python3 with PyTorch and CUDA.
+# Training throughput in model-steps per second: lsweep's one-point loop
+# (eager, and with CUDA graphs), lsweep's packs of K models (train.pack), and
+# PyTorch Python on the same device (a loop, and packs of K models with
+# torch.func.vmap), for widths 64, 256, 1024 and batches 32, 128 (depth 2, 784
+# inputs, 10 classes, 4096 samples, momentum 0.9). Every implementation reads
+# each step's losses, as a worker does to catch divergence.
+# Usage: bench/run_gpu_bench.sh [BUILD_DIR=./build]
+# Environment: PYTHON (a python3 with PyTorch and CUDA), DEVICE (cuda, the
+# default; cpu: lsweep's loop and packs only, one thread), WIDTHS, BATCHES,
+# PACKS (default "8 64 256"), STEPS.
 set -euo pipefail
 
 build_dir=${1:-./build}
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 cxx_bench=$build_dir/bench/lsweep_train_bench
 python=${PYTHON:-python3}
+device=${DEVICE:-cuda}
 [[ -x $cxx_bench ]] || { echo "error: $cxx_bench not found; build target lsweep_train_bench" >&2; exit 1; }
 widths=${WIDTHS:-64 256 1024}
 batches=${BATCHES:-32 128}
-steps=${STEPS:-500}
+packs=${PACKS:-8 64 256}
+steps=${STEPS:-300}
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-rate() { sed -n "s/.*\"$2\": *\([0-9.eE+-]*\).*/\1/p" <<< "$1"; }
+rate() { sed -n 's/.*"model_steps_per_second": *\([0-9.eE+-]*\).*/\1/p' <<< "$1"; }
+ours() {  # WIDTH BATCH K GRAPH: model-steps/s of lsweep_train_bench
+  local k=$3 n=$steps
+  [ "$k" -gt 1 ] && n=$(((steps + 1) / 2))
+  local json
+  json=$("$cxx_bench" --width "$1" --batch "$2" --steps "$n" --warmup 20 --device "$device" --pack "$k" --graph "$4")
+  if [ "$device" = cuda ] && [ "$4" = 1 ] && ! grep -q '"graph":true' <<< "$json"; then
+    echo "warning: width $1 batch $2 K $k: no CUDA graph: $json" >&2
+  fi
+  rate "$json"
+}
 
-declare -A ours_eager ours_graph
+py_json=""
+if [ "$device" = cuda ]; then
+  py_json=$("$python" "$bench_dir/gpu_bench.py" --widths "${widths// /,}" --batches "${batches// /,}" \
+    --packs "${packs// /,}" --steps 200)
+fi
+pick() {  # IMPL WIDTH BATCH K: PyTorch's model-steps/s, or 0
+  local r
+  r=$(grep "\"impl\": \"$1\", \"width\": $2, \"batch\": $3, \"k\": $4," <<< "$py_json" |
+    sed -n 's/.*"model_steps_per_second": *\([0-9.]*\).*/\1/p')
+  echo "${r:-0}"
+}
+
+header=(width batch lsweep_eager lsweep_graph)
+for k in $packs; do header+=("lsweep_k$k"); done
+header+=(pytorch_loop)
+for k in $packs; do header+=("vmap_k$k"); done
+header+=(graph/loop packbest/one packbest/vmapbest)
+printf '%s\n' "${header[*]}"
 for width in $widths; do
   for batch in $batches; do
-    args=(--width "$width" --batch "$batch" --steps "$steps" --warmup 50 --device cuda)
-    ours_eager[$width,$batch]=$(rate "$("$cxx_bench" "${args[@]}" --graph 0)" steps_per_second)
-    json=$("$cxx_bench" "${args[@]}" --graph 1)
-    ours_graph[$width,$batch]=$(rate "$json" steps_per_second)
-    grep -q '"graph":true' <<< "$json" || echo "warning: width $width batch $batch: no CUDA graph: $json" >&2
+    eager=$(ours "$width" "$batch" 1 0)
+    graph=$eager
+    [ "$device" = cuda ] && graph=$(ours "$width" "$batch" 1 1)
+    row=("$width" "$batch" "$eager" "$graph")
+    best=0
+    for k in $packs; do
+      r=$(ours "$width" "$batch" "$k" 1)
+      row+=("$r")
+      best=$(awk -v a="$best" -v b="$r" 'BEGIN { print (b > a ? b : a) }')
+    done
+    loop=$(pick pytorch-loop "$width" "$batch" 1)
+    row+=("$loop")
+    vbest=0
+    for k in $packs; do
+      r=$(pick pytorch-vmap "$width" "$batch" "$k")
+      row+=("$r")
+      vbest=$(awk -v a="$vbest" -v b="$r" 'BEGIN { print (b > a ? b : a) }')
+    done
+    row+=("$(awk -v g="$graph" -v l="$loop" 'BEGIN { printf "%.2f", l > 0 ? g / l : 0 }')")
+    row+=("$(awk -v b="$best" -v o="$graph" 'BEGIN { printf "%.2f", b / o }')")
+    row+=("$(awk -v b="$best" -v v="$vbest" 'BEGIN { printf "%.2f", v > 0 ? b / v : 0 }')")
+    printf '%s\n' "${row[*]}"
   done
 done
-
-py_json=$("$python" "$bench_dir/gpu_bench.py" --widths "${widths// /,}" --batches "${batches// /,}" --steps 200)
-printf '%6s %6s %12s %12s %12s %12s %12s %12s %8s %8s\n' width batch lsweep lsweep_graph pytorch_loop \
-  vmap_k8 vmap_k64 vmap_k256 graph/py eager/py
-for width in $widths; do
-  for batch in $batches; do
-    pick() { grep "\"impl\": \"$1\", \"width\": $width, \"batch\": $batch, \"k\": $2," <<< "$py_json" |
-      sed -n 's/.*"model_steps_per_second": *\([0-9.]*\).*/\1/p'; }
-    loop=$(pick pytorch-loop 1)
-    awk -v w="$width" -v b="$batch" -v e="${ours_eager[$width,$batch]}" -v g="${ours_graph[$width,$batch]}" \
-      -v l="${loop:-0}" -v k8="$(pick pytorch-vmap 8)" -v k64="$(pick pytorch-vmap 64)" -v k256="$(pick pytorch-vmap 256)" \
-      'BEGIN { printf "%6d %6d %12.0f %12.0f %12.0f %12.0f %12.0f %12.0f %8.2f %8.2f\n",
-               w, b, e, g, l, k8, k64, k256, (l > 0 ? g / l : 0), (l > 0 ? e / l : 0) }'
-  done
-done
-grep '"error"' <<< "$py_json" >&2 || true
+[ -z "$py_json" ] || grep '"error"' <<< "$py_json" >&2 || true

@@ -9,11 +9,14 @@
 #include <cstring>
 #include <exception>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "lsweep/config/grid.hpp"
 #include "lsweep/config/job_config.hpp"
 #include "lsweep/training/dataset.hpp"
+#include "lsweep/training/pack.hpp"
 #include "lsweep/training/trainer.hpp"
 
 namespace config = lsweep::config;
@@ -22,7 +25,7 @@ namespace training = lsweep::training;
 static int run(int argc, char** argv) {
   std::map<std::string, std::int64_t> opt = {{"width", 0}, {"batch", 0},         {"steps", 300},     {"warmup", 20},
                                              {"depth", 2}, {"train-size", 4096}, {"input-dim", 784}, {"classes", 10},
-                                             {"graph", 1}};
+                                             {"graph", 1},  {"pack", 1}};
   std::string device_name = "cpu";
   for (int i = 1; i < argc; i += 2) {
     if (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc) {
@@ -35,13 +38,13 @@ static int run(int argc, char** argv) {
     if (end == nullptr || *end != '\0' || end == argv[i + 1]) {
       std::fprintf(stderr,
                    "usage: %s --width W --batch B [--steps 300] [--warmup 20] [--depth 2] "
-                   "[--train-size 4096] [--input-dim 784] [--classes 10] [--device cpu|cuda] [--graph 1|0]\n",
+                   "[--train-size 4096] [--input-dim 784] [--classes 10] [--device cpu|cuda] [--graph 1|0] [--pack 1]\n",
                    argv[0]);
       return 2;
     }
   }
   // Trainer sizes its output layer from config::output_dim(): 10 for non-binary data.
-  if (opt["width"] < 1 || opt["batch"] < 1 || opt["steps"] < 1 || opt["classes"] != 10 ||
+  if (opt["width"] < 1 || opt["batch"] < 1 || opt["steps"] < 1 || opt["classes"] != 10 || opt["pack"] < 1 ||
       (device_name != "cpu" && device_name != "cuda")) {
     std::fprintf(stderr, "need --width >= 1, --batch >= 1, --steps >= 1, --classes 10 and --device cpu or cuda\n");
     return 2;
@@ -75,19 +78,38 @@ static int run(int argc, char** argv) {
   training::set_compute_threads(1);
   training::tune_allocator();
   const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-  training::Trainer trainer(job, point, data, device);
-  for (std::int64_t s = 0; s < opt["warmup"]; ++s) trainer.step();
+  const std::int64_t k = opt["pack"];
+  std::unique_ptr<training::Trainer> trainer;
+  std::unique_ptr<training::PackTrainer> pack;
+  if (k == 1) {
+    trainer = std::make_unique<training::Trainer>(job, point, data, device);
+  } else {  // K models: learning rates from 0.005 to 0.02, seeds 0..K-1
+    std::vector<config::GridPoint> points;
+    for (std::int64_t i = 0; i < k; ++i) {
+      config::GridPoint p = point;
+      p.id = i;
+      p.seed = i;
+      p.lr = 0.005 + 0.015 * static_cast<double>(i) / static_cast<double>(k - 1);
+      points.push_back(p);
+    }
+    pack = std::make_unique<training::PackTrainer>(job, points, data, device);
+  }
+  // Each step reads every model's loss (a sync on a GPU), as a worker does.
+  auto step = [&] { trainer ? (void)trainer->step() : (void)pack->step(); };
+  for (std::int64_t s = 0; s < opt["warmup"]; ++s) step();
   const auto start = std::chrono::steady_clock::now();
-  for (std::int64_t s = 0; s < opt["steps"]; ++s) trainer.step();  // each step reads its loss: a sync on a GPU
+  for (std::int64_t s = 0; s < opt["steps"]; ++s) step();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::string fallback = trainer.graph_fallback();
+  std::string fallback = trainer ? trainer->graph_fallback() : pack->graph_fallback();
+  const bool graph = trainer ? trainer->graph_active() : pack->graph_active();
   for (auto& c : fallback) c = (c == '"' || c == '\\') ? '\'' : c;
 
   std::printf(
-      "{\"impl\":\"lsweep\",\"device\":\"%s\",\"graph\":%s,\"width\":%lld,\"batch\":%lld,"
-      "\"steps_per_second\":%.3f%s}\n",
-      device_name.c_str(), trainer.graph_active() ? "true" : "false", static_cast<long long>(point.width),
-      static_cast<long long>(point.batch), static_cast<double>(opt["steps"]) / seconds,
+      "{\"impl\":\"lsweep\",\"device\":\"%s\",\"graph\":%s,\"width\":%lld,\"batch\":%lld,\"k\":%lld,"
+      "\"steps_per_second\":%.3f,\"model_steps_per_second\":%.1f%s}\n",
+      device_name.c_str(), graph ? "true" : "false", static_cast<long long>(point.width),
+      static_cast<long long>(point.batch), static_cast<long long>(k), static_cast<double>(opt["steps"]) / seconds,
+      static_cast<double>(k * opt["steps"]) / seconds,
       fallback.empty() ? "" : (",\"graph_fallback\":\"" + fallback + "\"").c_str());
   return 0;
 }

@@ -22,11 +22,21 @@ find_package(tomlplusplus REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(ZLIB REQUIRED)
 
-# OpenBLAS is mandatory: the reference BLAS makes training about 18x slower.
+# OpenBLAS is mandatory where LibTorch does its BLAS through the system's
+# libblas.so.3 (Debian's LibTorch): the reference BLAS makes training about
+# 18x slower. A PyTorch wheel's LibTorch brings its own BLAS: optional there.
+set(_lsweep_system_torch OFF)
+if(TORCH_INSTALL_PREFIX MATCHES "^/usr(/|$)")
+  set(_lsweep_system_torch ON)
+endif()
 find_library(LSWEEP_OPENBLAS_LIBRARY NAMES openblas
              PATHS /usr/lib/x86_64-linux-gnu/openblas-pthread /usr/lib/x86_64-linux-gnu)
 if(NOT LSWEEP_OPENBLAS_LIBRARY)
-  message(FATAL_ERROR "OpenBLAS not found: install libopenblas0-pthread and libopenblas-pthread-dev")
+  if(_lsweep_system_torch)
+    message(FATAL_ERROR "OpenBLAS not found: install libopenblas0-pthread and libopenblas-pthread-dev")
+  endif()
+  set(LSWEEP_OPENBLAS_LIBRARY "")
+  message(STATUS "OpenBLAS: not needed (LibTorch at ${TORCH_INSTALL_PREFIX} brings its own BLAS)")
 endif()
 
 # GPU parts: default to what was detected, never required by the CPU build.

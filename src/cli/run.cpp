@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <algorithm>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -22,6 +24,7 @@
 #include "lsweep/scheduler/mpi_transport.hpp"
 #include "lsweep/scheduler/worker.hpp"
 #include "lsweep/store/store.hpp"
+#include "lsweep/training/pack.hpp"
 #include "lsweep/training/trainer.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
@@ -154,17 +157,38 @@ class TrainingRunner : public scheduler::PointRunner {
   TrainingRunner(const config::JobConfig& job, store::Store& store, torch::Device device, const WorkerData& data)
       : job_(job), store_(store), device_(device), data_(data) {}
 
-  PointSummary run(const config::GridPoint& point) override {
+  PointSummary run(const config::GridPoint& point) override { return run_pack({point}).front(); }
+
+  // One point, or a pack (train.pack > 1) trained as one batched model.
+  std::vector<PointSummary> run_pack(const std::vector<config::GridPoint>& points) override {
+    std::vector<PointSummary> out;
     if (drain_requested()) {
-      return unfinished_summary(point.id, PointStatus::pending, "not started: the sweep was draining");
+      for (const auto& p : points) {
+        out.push_back(unfinished_summary(p.id, PointStatus::pending, "not started: the sweep was draining"));
+      }
+      return out;
     }
-    store_.mark_running(point.id);
+    for (const auto& p : points) store_.mark_running(p.id);
     if (!data_.data) throw TrainingError(data_.error);
-    training::Trainer trainer(job_, point, *data_.data, device_);
-    // A version-1 store (resumed) has no probe datasets: its job has no probes.
-    const PointRecord record = probes::run_with_probes(trainer, job_, point, store_.layout(), &drain_requested());
-    store_.write_point(record);
-    return record.summary;
+    std::vector<PointRecord> records;
+    try {
+      // A version-1 store (resumed) has no probe datasets: its job has no probes.
+      if (points.size() == 1) {
+        training::Trainer trainer(job_, points[0], *data_.data, device_);
+        records.push_back(probes::run_with_probes(trainer, job_, points[0], store_.layout(), &drain_requested()));
+      } else {
+        training::PackTrainer pack(job_, points, *data_.data, device_);
+        records = probes::run_pack_with_probes(pack, job_, store_.layout(), &drain_requested());
+      }
+    } catch (const c10::Error& e) {
+      // LibTorch's message without its C++ backtrace (CUDA out of memory, say).
+      throw TrainingError(e.what_without_backtrace());
+    }
+    for (const auto& r : records) {
+      store_.write_point(r);
+      out.push_back(r.summary);
+    }
+    return out;
   }
 
   void record_failure(const PointSummary& failed) override { store_.write_summary(failed); }
@@ -226,6 +250,23 @@ bool any_rank_error(const std::string& error, MPI_Comm comm, int rank) {
   return any != 0;
 }
 
+// With train.pack > 1: puts the points to run of each pack (config::pack_ids,
+// from the whole grid) next to each other, in the order of each pack's
+// first point; returns their pack ids. Without packs: nothing changes.
+std::vector<std::int64_t> order_by_pack(const config::JobConfig& job, const std::vector<config::GridPoint>& points,
+                                        std::vector<config::GridPoint>& todo) {
+  if (job.train.pack <= 1) return {};
+  const auto ids = config::pack_ids(job, points);
+  std::map<std::int64_t, std::size_t> first;  // pack id -> position of its first point to run
+  for (std::size_t i = 0; i < todo.size(); ++i) first.emplace(ids[static_cast<std::size_t>(todo[i].id)], i);
+  std::stable_sort(todo.begin(), todo.end(), [&](const config::GridPoint& a, const config::GridPoint& b) {
+    return first[ids[static_cast<std::size_t>(a.id)]] < first[ids[static_cast<std::size_t>(b.id)]];
+  });
+  std::vector<std::int64_t> packs;
+  for (const auto& p : todo) packs.push_back(ids[static_cast<std::size_t>(p.id)]);
+  return packs;
+}
+
 // Runs the master or the worker loop; returns (on rank 0) the points left.
 std::int64_t run_role(const config::JobConfig& job, const std::vector<config::GridPoint>& points, const StorePlan& plan,
                       store::Store& store, MPI_Comm comm, int rank, const std::optional<torch::Device>& device,
@@ -246,7 +287,7 @@ std::int64_t run_role(const config::JobConfig& job, const std::vector<config::Gr
   options.on_tick = [&] { progress.log_line(); };
   options.tick = std::chrono::milliseconds(static_cast<std::int64_t>(progress_seconds * 1000));
   options.draining = [] { return drain_requested().load(); };
-  scheduler::run_master(transport, todo, options);
+  scheduler::run_master(transport, todo, options, order_by_pack(job, points, todo));
   progress.log_line();
   if (drain_requested()) log::warn("drained on a signal: ", progress.left(), " point(s) left for a resume");
   return progress.left();

@@ -2,8 +2,24 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace lsweep::config {
+
+std::vector<std::int64_t> pack_ids(const JobConfig& job, const std::vector<GridPoint>& points) {
+  struct Group {
+    std::int64_t count = 0, pack = -1;
+  };
+  std::map<std::pair<std::int64_t, std::int64_t>, Group> groups;  // by (batch, width)
+  std::vector<std::int64_t> ids;
+  ids.reserve(points.size());
+  for (const auto& p : points) {
+    Group& g = groups[{p.batch, p.width}];
+    if (g.count++ % job.train.pack == 0) g.pack = p.id;
+    ids.push_back(g.pack);
+  }
+  return ids;
+}
 
 std::int64_t grid_size(const GridConfig& grid) {
   return static_cast<std::int64_t>(grid.lr.size() * grid.batch.size() * grid.width.size() * grid.seed.size());

@@ -225,8 +225,9 @@ TrainConfig parse_train(TableReader& r, const DataConfig& data) {
   t.device = static_cast<DeviceKind>(r.choice("device", {"cpu", "cuda", "auto"}).value_or(0));
   t.point_time_limit = r.number("point_time_limit", 0.0, 1e9, false).value_or(0.0);
   t.cuda_graphs = r.boolean("cuda_graphs").value_or(true);
+  t.pack = r.integer("pack", 1, 4096).value_or(1);
   r.reject_unknown({"loss", "optimizer", "momentum", "steps", "dtype", "checkpoints", "threads", "device",
-                    "point_time_limit", "cuda_graphs"});
+                    "point_time_limit", "cuda_graphs", "pack"});
   return t;
 }
 

@@ -51,4 +51,16 @@ PointRecord run_with_probes(training::Trainer& trainer, const config::JobConfig&
   return trainer.run(layout, options);
 }
 
+std::vector<PointRecord> run_pack_with_probes(training::PackTrainer& pack, const config::JobConfig& job,
+                                              const Layout& layout, const std::atomic<bool>* interrupt) {
+  std::vector<std::vector<std::unique_ptr<training::PointObserver>>> observers;
+  std::vector<training::RunOptions> options(pack.size());
+  for (std::size_t k = 0; k < pack.size(); ++k) {
+    observers.push_back(observers_for(job, pack.point(k)));
+    options[k].interrupt = interrupt;
+    for (const auto& o : observers.back()) options[k].observers.push_back(o.get());
+  }
+  return pack.run(layout, options);
+}
+
 }  // namespace lsweep::probes

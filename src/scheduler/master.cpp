@@ -93,9 +93,9 @@ class Master {
     for (auto& [rank, w] : workers_) {
       if (!w.active) continue;
       while (!draining && !w.draining && static_cast<int>(w.in_flight.size()) < depth_) {
-        const auto point = next_point();
-        if (!point) break;
-        dispatch(rank, w, *point);
+        auto task = next_task();
+        if (task.points.empty()) break;
+        dispatch(rank, w, std::move(task));
       }
       // An idle worker stays while another holds a queued point: if that one stops, this one takes it.
       const bool done = returned_.empty() && source_.exhausted() && !points_queued();
@@ -118,21 +118,22 @@ class Master {
     return false;
   }
 
-  // Points a stopped worker held but never started come first.
-  std::optional<config::GridPoint> next_point() {
-    if (returned_.empty()) return source_.next();
-    const config::GridPoint p = returned_.front();
+  // Points a stopped worker held but never started come first, one by one.
+  Task next_task() {
+    if (returned_.empty()) return Task{source_.next_task()};
+    Task task{{returned_.front()}};
     returned_.pop_front();
-    return p;
+    return task;
   }
 
-  void dispatch(int rank, Worker& w, const config::GridPoint& point) {
-    if (index_of_.count(point.id) == 0) {  // first time out
-      index_of_[point.id] = summaries_.size();
-      summaries_.push_back(PointSummary{});
-      if (options_.on_dispatch) options_.on_dispatch(point);
+  void dispatch(int rank, Worker& w, Task task) {
+    for (const auto& point : task.points) {
+      if (index_of_.count(point.id) == 0) {  // first time out
+        index_of_[point.id] = summaries_.size();
+        summaries_.push_back(PointSummary{});
+        if (options_.on_dispatch) options_.on_dispatch(point);
+      }
     }
-    Task task{{point}};
     w.in_flight.push_back(task);
     transport_.send(rank, make_task(std::move(task)));
   }
@@ -202,9 +203,9 @@ std::vector<PointSummary> run_master(Transport& transport, PointSource& source, 
 }
 
 std::vector<PointSummary> run_master(Transport& transport, const std::vector<config::GridPoint>& points,
-                                     const MasterOptions& options) {
+                                     const MasterOptions& options, const std::vector<std::int64_t>& packs) {
   require_workers(transport);
-  GridSource source(points);
+  GridSource source(points, packs);
   const auto ran = Master(transport, source, options).run();
   std::unordered_map<std::int64_t, const PointSummary*> by_id;
   for (const auto& s : ran) by_id[s.point_id] = &s;

@@ -10,29 +10,38 @@ namespace {
 
 constexpr int kMaster = 0;
 
-PointSummary run_guarded(PointRunner& runner, const config::GridPoint& point) {
+// A task is one point, or a pack trained together; what throws fails all of it.
+std::vector<PointSummary> run_guarded(PointRunner& runner, const std::vector<config::GridPoint>& points) {
   const auto start = std::chrono::steady_clock::now();
-  PointSummary failed;
+  const std::string which = points.size() == 1 ? "point " + std::to_string(points[0].id)
+                                               : "pack of " + std::to_string(points.size()) + " points from point " +
+                                                     std::to_string(points[0].id);
+  std::string what;
   try {
-    return runner.run(point);
+    if (points.size() == 1) return {runner.run(points[0])};
+    return runner.run_pack(points);
   } catch (const FatalError&) {
     throw;  // not the point's fault: the whole sweep stops
   } catch (const std::exception& e) {
-    log::warn("point ", point.id, " failed: ", e.what());
-    failed = failed_summary(point, e.what());
+    log::warn(which, " failed: ", e.what());
+    what = e.what();
   } catch (...) {
-    log::warn("point ", point.id, " failed with a non-standard exception");
-    failed = failed_summary(point, "unknown exception (not derived from std::exception)");
+    log::warn(which, " failed with a non-standard exception");
+    what = "unknown exception (not derived from std::exception)";
   }
-  failed.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<PointSummary> failed;
+  for (const auto& point : points) {
+    failed.push_back(failed_summary(point, what));
+    failed.back().wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
   return failed;
 }
 
 // Runs a task; returns false if the worker must stop (error already sent).
 bool run_task(Transport& transport, PointRunner& runner, const Task& task) {
   Result result;
-  for (const auto& point : task.points) {
-    PointSummary s = run_guarded(runner, point);
+  if (task.points.empty()) throw SchedulerError("the master sent a task without points");
+  for (PointSummary& s : run_guarded(runner, task.points)) {
     if (s.status == PointStatus::failed) {
       try {
         runner.record_failure(s);
@@ -51,6 +60,12 @@ bool run_task(Transport& transport, PointRunner& runner, const Task& task) {
 }
 
 }  // namespace
+
+std::vector<PointSummary> PointRunner::run_pack(const std::vector<config::GridPoint>& points) {
+  std::vector<PointSummary> out;
+  for (const auto& p : points) out.push_back(run(p));
+  return out;
+}
 
 PointSummary failed_summary(const config::GridPoint& point, const std::string& what) {
   return unfinished_summary(point.id, PointStatus::failed, what.empty() ? "exception with an empty message" : what);

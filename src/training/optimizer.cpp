@@ -2,10 +2,21 @@
 
 #include <torch/torch.h>
 
+#include <stdexcept>
+#include <string>
+
 namespace lsweep::training {
 
 HeavyBallSgd::HeavyBallSgd(std::vector<torch::Tensor> params, double lr, double momentum)
     : params_(std::move(params)), buffers_(params_.size()), lr_(lr), momentum_(momentum) {}
+
+void HeavyBallSgd::adopt_buffers(std::vector<torch::Tensor> buffers) {
+  if (buffers.size() != params_.size()) {
+    throw std::invalid_argument("adopt_buffers: " + std::to_string(buffers.size()) + " buffers for " +
+                                std::to_string(params_.size()) + " parameters");
+  }
+  buffers_ = std::move(buffers);
+}
 
 void HeavyBallSgd::zero_grad() {
   for (auto& p : params_) p.mutable_grad().reset();

@@ -174,51 +174,78 @@ StopCriteria Trainer::stop_criteria(const RunOptions& options) const {
 
 PointRecord Trainer::run(const RunOptions& options) { return run(config::layout::store_layout(job_), options); }
 
-PointRecord Trainer::run(const Layout& layout, const RunOptions& options) {
-  namespace L = config::layout;
-  const auto start = std::chrono::steady_clock::now();
-  const auto schedule = config::checkpoint_steps(job_.train.steps, job_.train.checkpoints);
+// What run() keeps between its pieces.
+struct Trainer::Run {
+  std::chrono::steady_clock::time_point start;
+  std::vector<std::int64_t> schedule;
+  std::size_t next = 1;  // the next checkpoint
+  RunOptions options;
   PointRecord rec;
-  rec.summary.point_id = point_.id;
-  rec.rows = Rows(layout, point_.id);
-  auto& series_loss = rec.rows[L::kSeriesTrainLoss];
-  auto& series_accuracy = rec.rows[L::kSeriesTrainAccuracy];
-  bool gradient = false;
-  for (auto* o : options.observers) gradient = gradient || o->wants_full_gradient();
-  auto checkpoint = [&](std::size_t k, std::int64_t step) {
-    const Evaluation e = evaluate_train(gradient);
-    series_loss[k] = e.loss;
-    series_accuracy[k] = e.accuracy;
-    const PointState now = state(step);
-    for (auto* o : options.observers) o->checkpoint(now, k, rec.rows);
-  };
+  StopCriteria criteria;
+  bool gradient = false;  // an observer wants the full gradient
+};
+
+Trainer::~Trainer() = default;
+
+PointRecord Trainer::run(const Layout& layout, const RunOptions& options) {
+  begin(layout, options);
+  for (std::int64_t s = 1; s <= job_.train.steps; ++s) {
+    if (!after_step(s, step())) break;
+  }
+  return end();
+}
+
+void Trainer::checkpoint(std::size_t k, std::int64_t step) {
+  namespace L = config::layout;
+  const Evaluation e = evaluate_train(run_->gradient);
+  run_->rec.rows[L::kSeriesTrainLoss][k] = e.loss;
+  run_->rec.rows[L::kSeriesTrainAccuracy][k] = e.accuracy;
+  const PointState now = state(step);
+  for (auto* o : run_->options.observers) o->checkpoint(now, k, run_->rec.rows);
+}
+
+void Trainer::begin(const Layout& layout, const RunOptions& options) {
+  run_ = std::make_unique<Run>();
+  run_->start = std::chrono::steady_clock::now();
+  run_->schedule = config::checkpoint_steps(job_.train.steps, job_.train.checkpoints);
+  run_->options = options;
+  run_->rec.summary.point_id = point_.id;
+  run_->rec.rows = Rows(layout, point_.id);
+  for (auto* o : options.observers) run_->gradient = run_->gradient || o->wants_full_gradient();
   for (auto* o : options.observers) o->start(state(0));
   checkpoint(0, 0);
-  std::size_t next = 1;
-  rec.summary.status = PointStatus::done;
-  StopCriteria criteria = stop_criteria(options);
-  for (std::int64_t s = 1; s <= job_.train.steps; ++s) {
-    const double loss = step();
-    rec.summary.steps = s;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (auto stop = first_stop(criteria, {s, loss, elapsed})) {
-      rec.summary.status = stop->status;
-      rec.summary.error = stop->why;
-      break;
-    }
-    if (next < schedule.size() && schedule[next] == s) checkpoint(next++, s);
+  run_->rec.summary.status = PointStatus::done;
+  run_->criteria = stop_criteria(options);
+}
+
+bool Trainer::after_step(std::int64_t s, double loss) {
+  Run& r = *run_;
+  r.rec.summary.steps = s;
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - r.start).count();
+  if (auto stop = first_stop(r.criteria, {s, loss, elapsed})) {
+    r.rec.summary.status = stop->status;
+    r.rec.summary.error = stop->why;
+    return false;
   }
-  const Evaluation train = evaluate_train(gradient);
+  if (r.next < r.schedule.size() && r.schedule[r.next] == s) checkpoint(r.next++, s);
+  return true;
+}
+
+PointRecord Trainer::end() {
+  namespace L = config::layout;
+  auto run = std::move(run_);
+  PointRecord& rec = run->rec;
+  const Evaluation train = evaluate_train(run->gradient);
   const Evaluation test = evaluate(x_test_, y_test_);
   rec.rows[L::kFinalTrainLoss] = {train.loss};
   rec.rows[L::kTrainAccuracy] = {train.accuracy};
   rec.rows[L::kFinalTestLoss] = {test.loss};
   rec.rows[L::kTestAccuracy] = {test.accuracy};
-  const PointState end = state(rec.summary.steps);
-  for (auto* o : options.observers) o->finish(end, rec.rows);
+  const PointState last = state(rec.summary.steps);
+  for (auto* o : run->options.observers) o->finish(last, rec.rows);
   rec.collect_scalars();
-  rec.summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return rec;
+  rec.summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run->start).count();
+  return std::move(rec);
 }
 
 torch::Device resolve_device(config::DeviceKind kind, int local_rank) {

@@ -41,6 +41,16 @@ TEST(ExpandGrid, IsStableAcrossCalls) {
   }
 }
 
+TEST(PackIds, GroupPointsOfOneBatchAndWidthInGridOrder) {
+  auto job = two_by_two();  // ids: lr 0.1: (b10: 0 1) (full: 2 3); lr 0.2: (b10: 4 5) (full: 6 7)
+  job.train.pack = 3;
+  EXPECT_EQ(pack_ids(job, expand_grid(job)), (std::vector<std::int64_t>{0, 0, 2, 2, 0, 5, 2, 7}));
+  job.train.pack = 1;
+  EXPECT_EQ(pack_ids(job, expand_grid(job)), (std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+  job.train.pack = 64;
+  EXPECT_EQ(pack_ids(job, expand_grid(job)), (std::vector<std::int64_t>{0, 0, 2, 2, 0, 0, 2, 2}));
+}
+
 TEST(SpacedValues, EightLogValuesFromAThousandthToOne) {
   const auto v = spaced_values(1e-3, 1.0, 8, true);
   ASSERT_EQ(v.size(), 8u);

@@ -61,6 +61,7 @@ TEST(JobConfig, ParsesAValidJobWithDefaults) {
   EXPECT_EQ(job.train.dtype, DType::float32);
   EXPECT_EQ(job.train.momentum, 0.0);
   EXPECT_TRUE(job.train.cuda_graphs);
+  EXPECT_EQ(job.train.pack, 1);
   EXPECT_EQ(job.model.init, InitKind::pytorch);
   EXPECT_EQ(input_dim(job.data), 3);
   EXPECT_EQ(output_dim(job.data), 1);
@@ -300,6 +301,8 @@ TEST(JobConfigRejects, BadTrainFields) {
   EXPECT_REJECTED(s, "train.device = \"tpu\"", "\"cpu\", \"cuda\", \"auto\"");
   s.train = "loss = \"mse\"\nsteps = 4\ncuda_graphs = 1\n";
   EXPECT_REJECTED(s, "train.cuda_graphs = 1", "true or false");
+  s.train = "loss = \"mse\"\nsteps = 4\npack = 0\n";
+  EXPECT_REJECTED(s, "train.pack = 0", "4096");
 }
 
 TEST(JobConfigRejects, GridsTooLargeForAStore) {

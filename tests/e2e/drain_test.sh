@@ -37,4 +37,27 @@ for signal in USR1 TERM; do
   "$py" "$here/compare_stores.py" "$tmp/reference.h5" "$store"
   echo "drain_test.sh: $signal drained with $left point(s) left; resumed to an identical store"
 done
+# Packs (train.pack = 4): a drain, then a SIGKILL, each mid-sweep, resumed to
+# a store bit-identical to the uninterrupted pack run's.
+sed 's/^steps = 2000$/steps = 2000\npack = 4/' "$job" > "$tmp/pack_job.toml"
+grep -q '^pack = 4$' "$tmp/pack_job.toml"
+"$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$tmp/pack_job.toml" --store "$tmp/pack_reference.h5" > /dev/null
+for signal in USR1 KILL; do
+  store=$tmp/pack-$signal.h5
+  setsid "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$tmp/pack_job.toml" --store "$store" > "$tmp/run.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 600); do
+    [ "$("$lsweep" status --left "$store" 2> /dev/null || echo 80)" -le 76 ] && break  # a first pack is done
+    sleep 0.1
+  done
+  if [ "$signal" = KILL ]; then kill -9 -- "-$pid"; else kill -USR1 "$pid"; fi
+  wait "$pid" || true
+  pid=""
+  left=$("$lsweep" status --left "$store")
+  [ "$left" -gt 0 ] || { echo "FAILED: packs: $signal left nothing to resume"; cat "$tmp/run.log"; exit 1; }
+  "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$tmp/pack_job.toml" --store "$store" > "$tmp/resume.log"
+  [ "$("$lsweep" status --left "$store")" -eq 0 ] || { echo "FAILED: packs: resume after $signal did not finish"; exit 1; }
+  "$py" "$here/compare_stores.py" "$tmp/pack_reference.h5" "$store"
+  echo "drain_test.sh: packs: $signal with $left point(s) left; resumed to an identical store"
+done
 echo "drain_test.sh: all checks passed"

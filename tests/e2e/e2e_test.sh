@@ -16,6 +16,16 @@ job=$here/e2e_job.toml
 "$py" "$here/check_store.py" "$job" "$tmp/np3.h5" 3
 "$py" "$here/check_store.py" "$job" "$tmp/np2.h5" 2
 "$py" "$here/compare_stores.py" "$tmp/np2.h5" "$tmp/np3.h5"
+
+# Packs (train.pack = 4: here each (batch, width) pair's two learning rates, one
+# of which diverges): bit-identical stores at 2 and 3 ranks, and the one-point
+# results to float32 rounding.
+sed 's/^steps = 200$/steps = 200\npack = 4/' "$job" > "$tmp/pack_job.toml"
+grep -q '^pack = 4$' "$tmp/pack_job.toml"
+"$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level warn run "$tmp/pack_job.toml" --store "$tmp/pack3.h5"
+"$mpiexec" --oversubscribe -n 2 "$lsweep" --log-level warn run "$tmp/pack_job.toml" --store "$tmp/pack2.h5"
+"$py" "$here/compare_stores.py" "$tmp/pack2.h5" "$tmp/pack3.h5"
+"$py" "$here/compare_stores.py" --rtol 1e-4 "$tmp/np3.h5" "$tmp/pack3.h5"
 "$h5dump" -H "$tmp/np3.h5" > "$tmp/dump.txt"
 grep -q 'DATASET "final_train_loss"' "$tmp/dump.txt"
 "$h5dump" -d /points/status "$tmp/np3.h5" | grep -q '"diverged"'

@@ -39,6 +39,12 @@ class FakeRunner : public PointRunner {
     s.steps = p.width;
     return s;
   }
+  std::vector<PointSummary> run_pack(const std::vector<config::GridPoint>& points) override {
+    packs.emplace_back();
+    for (const auto& p : points) packs.back().push_back(p.id);
+    return PointRunner::run_pack(points);  // point by point: one throw fails the pack
+  }
+  std::vector<std::vector<std::int64_t>> packs;
   void record_failure(const PointSummary& s) override {
     if (recording_breaks) throw StorageError("store is read-only");
     recorded_failures.push_back(s.point_id);
@@ -81,7 +87,7 @@ class Workers {
 
 // Runs a master and `workers` worker threads over a LocalHub.
 Sweep run_sweep(int workers, const std::vector<config::GridPoint>& points,
-                const std::function<void(int, FakeRunner&)>& setup = {}) {
+                const std::function<void(int, FakeRunner&)>& setup = {}, const std::vector<std::int64_t>& packs = {}) {
   LocalHub hub(workers + 1);
   Sweep sweep;
   Workers threads(hub, workers, setup);
@@ -89,7 +95,7 @@ Sweep run_sweep(int workers, const std::vector<config::GridPoint>& points,
   MasterOptions options;
   options.on_result = [&](const PointSummary& s) { sweep.callbacks.push_back(s); };
   options.on_unrecorded = [&](const PointSummary& s) { sweep.unrecorded.push_back(s); };
-  sweep.summaries = run_master(master, points, options);
+  sweep.summaries = run_master(master, points, options, packs);
   threads.join();
   sweep.runners = std::move(threads.runners);
   return sweep;
@@ -114,6 +120,31 @@ TEST(MasterWorker, RunsEveryPointExactlyOnce) {
   }
   EXPECT_EQ(s.callbacks.size(), 20u);
   EXPECT_EQ(s.summaries[5].status, PointStatus::diverged);
+}
+
+TEST(MasterWorker, HandsOutEachPackAsOneTask) {
+  const std::vector<std::int64_t> packs{0, 0, 0, 3, 3, 5, 5, 5, 5, 9};
+  const Sweep s = run_sweep(2, make_points(10), {}, packs);
+  std::multiset<std::vector<std::int64_t>> handed;
+  for (const auto& r : s.runners) handed.insert(r.packs.begin(), r.packs.end());
+  EXPECT_EQ(handed, (std::multiset<std::vector<std::int64_t>>{{0, 1, 2}, {3, 4}, {5, 6, 7, 8}}));  // 9: alone
+  const auto ran = all_ran(s);
+  for (std::int64_t id = 0; id < 10; ++id) EXPECT_EQ(ran.count(id), 1u) << id;
+  ASSERT_EQ(s.summaries.size(), 10u);
+  for (std::size_t i = 0; i < 10; ++i) EXPECT_EQ(s.summaries[i].point_id, static_cast<std::int64_t>(i));
+}
+
+TEST(MasterWorker, AThrowingPackFailsEveryPointOfIt) {
+  const Sweep s = run_sweep(2, make_points(6), [](int, FakeRunner& r) { r.throw_for = {4}; }, {0, 0, 2, 2, 2, 5});
+  for (const std::size_t i : {2, 3, 4}) {
+    EXPECT_EQ(s.summaries[i].status, PointStatus::failed) << i;
+    EXPECT_EQ(s.summaries[i].error, "boom at 4") << i;
+  }
+  EXPECT_EQ(s.summaries[0].status, PointStatus::done);
+  EXPECT_EQ(s.summaries[5].status, PointStatus::diverged);
+  std::size_t recorded = 0;
+  for (const auto& r : s.runners) recorded += r.recorded_failures.size();
+  EXPECT_EQ(recorded, 3u);
 }
 
 TEST(MasterWorker, WorksWithOneWorker) {

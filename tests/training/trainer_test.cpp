@@ -10,46 +10,10 @@
 #include "lsweep/config/layout.hpp"
 #include "lsweep/training/loss.hpp"
 #include "lsweep/training/model.hpp"
+#include "training_fixtures.hpp"
 
 namespace lsweep::training {
 namespace {
-
-config::JobConfig gaussian_job(config::LossKind loss, config::DType dtype, std::int64_t steps) {
-  config::JobConfig job;
-  job.data.kind = config::DataKind::gaussian;
-  job.data.train_size = 40;
-  job.data.test_size = 10;
-  job.data.dim = 6;
-  job.data.binary = true;
-  job.model.depth = 2;
-  job.train.loss = loss;
-  job.train.dtype = dtype;
-  job.train.steps = steps;
-  job.train.checkpoints = 5;
-  return job;
-}
-
-Dataset data_for(const config::JobConfig& job) {
-  return load_dataset(job.data, job.train.dtype == config::DType::float64 ? torch::kFloat64 : torch::kFloat32);
-}
-
-namespace L = config::layout;
-
-const std::vector<double>& row(const PointRecord& r, const char* path) { return *r.rows.find(path); }
-double final_train_loss(const PointRecord& r) { return r.summary.scalar(L::kFinalTrainLoss); }
-
-void expect_same_record(const PointRecord& a, const PointRecord& b) {
-  EXPECT_EQ(a.summary.status, b.summary.status);
-  EXPECT_EQ(a.summary.steps, b.summary.steps);
-  ASSERT_EQ(a.rows.all().size(), b.rows.all().size());
-  for (const auto& [path, values] : a.rows.all()) {
-    const auto* other = b.rows.find(path);
-    ASSERT_NE(other, nullptr) << path;
-    ASSERT_EQ(values.size(), other->size()) << path;
-    // Bytes, so that NaN equals NaN.
-    EXPECT_EQ(std::memcmp(values.data(), other->data(), values.size() * sizeof(double)), 0) << path;
-  }
-}
 
 TEST(BatchSampler, CoversAPermutationPerEpochAndDropsThePartialBatch) {
   BatchSampler sampler(10, 4, 7);

@@ -22,6 +22,14 @@ struct GridPoint {
 /// fastest, so ids depend only on the job file. "full" batches become P.
 std::vector<GridPoint> expand_grid(const JobConfig& job);
 
+/// Which pack each point of `points` (the whole grid, from expand_grid)
+/// trains in when train.pack = K > 1: points of the same batch and width, in
+/// grid order, in consecutive groups of K (the last may be smaller). A pack
+/// is named by the id of its first point. Depends on the job alone, so the
+/// packs are the same for every rank count and on resume (where only a
+/// pack's unfinished points train together). With K = 1, each point its own.
+std::vector<std::int64_t> pack_ids(const JobConfig& job, const std::vector<GridPoint>& points);
+
 /// Number of points expand_grid returns, without building them.
 std::int64_t grid_size(const GridConfig& grid);
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lsweep/config/job_config.hpp"
+#include "lsweep/training/pack.hpp"
 #include "lsweep/training/trainer.hpp"
 
 namespace lsweep::probes {
@@ -50,5 +51,10 @@ std::vector<std::unique_ptr<training::PointObserver>> observers_for(const config
 /// observing, rows following `layout`; `interrupt` as RunOptions::interrupt.
 PointRecord run_with_probes(training::Trainer& trainer, const config::JobConfig& job, const config::GridPoint& point,
                             const Layout& layout, const std::atomic<bool>* interrupt = nullptr);
+
+/// The same for a pack: each point with its own observers; the records in
+/// the order of the pack's points.
+std::vector<PointRecord> run_pack_with_probes(training::PackTrainer& pack, const config::JobConfig& job,
+                                              const Layout& layout, const std::atomic<bool>* interrupt = nullptr);
 
 }  // namespace lsweep::probes

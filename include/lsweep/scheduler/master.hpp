@@ -50,8 +50,10 @@ struct MasterOptions {
 std::vector<PointSummary> run_master(Transport& transport, PointSource& source, const MasterOptions& options = {});
 
 /// run_master over a fixed list: one summary per point, in the order of
-/// `points`; points never handed out (a drain) are returned as pending.
+/// `points`; points never handed out (a drain) are returned as pending. With
+/// `packs` (a pack id per point; a pack's points consecutive), each pack is
+/// handed out as one task.
 std::vector<PointSummary> run_master(Transport& transport, const std::vector<config::GridPoint>& points,
-                                     const MasterOptions& options = {});
+                                     const MasterOptions& options = {}, const std::vector<std::int64_t>& packs = {});
 
 }  // namespace lsweep::scheduler

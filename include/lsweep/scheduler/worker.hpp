@@ -17,6 +17,10 @@ class PointRunner {
   /// May throw anything: the point is then recorded as failed; but a
   /// FatalError (the store cannot be written) ends the worker loop instead.
   virtual PointSummary run(const config::GridPoint& point) = 0;
+  /// Trains and records a pack (a task of several points, train.pack > 1)
+  /// together; returns their summaries in order. Throwing fails every point
+  /// of the pack. By default, run() point by point.
+  virtual std::vector<PointSummary> run_pack(const std::vector<config::GridPoint>& points);
   /// Records a failed point (status and message). If this throws, the worker
   /// reports an error to the master and stops taking work (a FatalError
   /// ends the worker loop instead).

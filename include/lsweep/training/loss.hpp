@@ -18,6 +18,12 @@ namespace lsweep::training {
 /// `out` is the model output ([n, 1] for binary, [n, C] otherwise).
 torch::Tensor compute_loss(config::LossKind kind, const torch::Tensor& out, const torch::Tensor& y, bool binary);
 
+/// The losses of K models at once, each a mean over its own samples: `out`
+/// [K, B, outputs], `y` [K, B]; returns [K]. The formulas above, batched (the
+/// same values up to the order of rounding).
+torch::Tensor compute_pack_losses(config::LossKind kind, const torch::Tensor& out, const torch::Tensor& y,
+                                  bool binary);
+
 /// Number of correctly classified samples (binary: y f > 0; classes: argmax).
 torch::Tensor count_correct(const torch::Tensor& out, const torch::Tensor& y, bool binary);
 

@@ -25,6 +25,10 @@ class HeavyBallSgd {
   /// One buffer per parameter, in parameters() order; undefined tensors
   /// before the first step or without momentum.
   const std::vector<torch::Tensor>& momentum_buffers() const { return buffers_; }
+  /// Replaces the momentum buffers (one per parameter, in parameters()
+  /// order): a pack hands each member's optimizer slices of its stacked
+  /// buffers, so that probes see the member's own.
+  void adopt_buffers(std::vector<torch::Tensor> buffers);
 
  private:
   std::vector<torch::Tensor> params_;

@@ -93,6 +93,7 @@ class Trainer {
  public:
   /// Builds the model from `point.seed` and moves model and data to `device`.
   Trainer(const config::JobConfig& job, const config::GridPoint& point, const Dataset& data, torch::Device device);
+  ~Trainer();
 
   /// One optimizer step on the next minibatch; returns its loss. On a GPU
   /// with train.cuda_graphs, steps after the first kEagerSteps replay a CUDA
@@ -120,10 +121,18 @@ class Trainer {
   PointRecord run(const Layout& layout, const RunOptions& options = {});
   /// run() with the job's own layout (tests, tools).
   PointRecord run(const RunOptions& options = {});
+  /// run() in pieces, for a trainer that takes the steps itself (a pack):
+  /// begin() (observers' start, checkpoint 0), after_step() after each step
+  /// taken with its minibatch loss (stop criteria, checkpoints; false once
+  /// the point must stop), end() (final evaluation, observers' finish).
+  void begin(const Layout& layout, const RunOptions& options = {});
+  bool after_step(std::int64_t step, double loss);
+  PointRecord end();
 
   /// The network being trained (for probes and tests).
   torch::nn::Sequential& model() { return model_; }
   const HeavyBallSgd& optimizer() const { return *optimizer_; }
+  HeavyBallSgd& optimizer() { return *optimizer_; }
   /// The state observers see, at `step` steps.
   PointState state(std::int64_t step);
 
@@ -131,6 +140,9 @@ class Trainer {
   StopCriteria stop_criteria(const RunOptions& options) const;
   torch::Tensor train_step(const torch::Tensor& idx);  // forward, backward, update; the loss tensor
   void capture_step();
+  void checkpoint(std::size_t k, std::int64_t step);
+  struct Run;
+  std::unique_ptr<Run> run_;  // between begin() and end()
   Evaluation evaluate_train(bool with_gradient);
   Evaluation evaluate_chunks(const torch::Tensor& x, const torch::Tensor& y, std::vector<torch::Tensor>* gradient);
 
