@@ -86,11 +86,11 @@ static int run(int argc, char** argv) {
   } else {  // K models: learning rates from 0.005 to 0.02, seeds 0..K-1
     std::vector<config::GridPoint> points;
     for (std::int64_t i = 0; i < k; ++i) {
-      config::GridPoint p = point;
-      p.id = i;
-      p.seed = i;
-      p.lr = 0.005 + 0.015 * static_cast<double>(i) / static_cast<double>(k - 1);
-      points.push_back(p);
+      config::GridPoint q = point;
+      q.id = i;
+      q.seed = i;
+      q.lr = 0.005 + 0.015 * static_cast<double>(i) / static_cast<double>(k - 1);
+      points.push_back(q);
     }
     pack = std::make_unique<training::PackTrainer>(job, points, data, device);
   }

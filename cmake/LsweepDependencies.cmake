@@ -49,23 +49,43 @@ if(LSWEEP_WITH_CUDA AND NOT _lsweep_torch_has_cuda)
   message(FATAL_ERROR "LSWEEP_WITH_CUDA=ON but this LibTorch (${Torch_DIR}) was built without CUDA")
 endif()
 
-find_path(LSWEEP_NCCL_INCLUDE_DIR nccl.h PATHS /usr/include /usr/local/cuda/include)
-find_library(LSWEEP_NCCL_LIBRARY nccl)
+# NCCL (teams on GPUs): a PyTorch wheel's own NCCL first (its LibTorch loads
+# that one), then the CUDA toolkit's.
+get_filename_component(_lsweep_wheel_nvidia "${TORCH_INSTALL_PREFIX}/../nvidia" ABSOLUTE)
+find_path(LSWEEP_NCCL_INCLUDE_DIR nccl.h
+          PATHS ${_lsweep_wheel_nvidia}/nccl/include /usr/include /usr/local/cuda/include)
+find_library(LSWEEP_NCCL_LIBRARY NAMES nccl libnccl.so.2
+             PATHS ${_lsweep_wheel_nvidia}/nccl/lib /usr/local/cuda/lib64)
+find_path(LSWEEP_CUDART_INCLUDE_DIR cuda_runtime_api.h
+          PATHS ${_lsweep_wheel_nvidia}/cuda_runtime/include /usr/local/cuda/include)
+find_library(LSWEEP_CUDART_LIBRARY NAMES cudart libcudart.so.13 libcudart.so.12
+             PATHS ${_lsweep_wheel_nvidia}/cuda_runtime/lib /usr/local/cuda/lib64)
+set(_lsweep_nccl_compiles OFF)
+if(LSWEEP_NCCL_INCLUDE_DIR AND LSWEEP_CUDART_INCLUDE_DIR)
+  set(_lsweep_nccl_compiles ON)
+endif()
 set(_lsweep_nccl_found OFF)
-if(LSWEEP_WITH_CUDA AND LSWEEP_NCCL_INCLUDE_DIR AND LSWEEP_NCCL_LIBRARY)
+if(LSWEEP_WITH_CUDA AND _lsweep_nccl_compiles AND LSWEEP_NCCL_LIBRARY AND LSWEEP_CUDART_LIBRARY)
   set(_lsweep_nccl_found ON)
 endif()
-option(LSWEEP_WITH_NCCL "Reduce gradients with NCCL on GPUs (needs LSWEEP_WITH_CUDA)" ${_lsweep_nccl_found})
+option(LSWEEP_WITH_NCCL "Sum team gradients with NCCL on GPUs (needs LSWEEP_WITH_CUDA)" ${_lsweep_nccl_found})
 if(LSWEEP_WITH_NCCL AND NOT _lsweep_nccl_found)
-  message(FATAL_ERROR "LSWEEP_WITH_NCCL=ON needs LSWEEP_WITH_CUDA=ON and nccl.h + libnccl")
+  message(FATAL_ERROR "LSWEEP_WITH_NCCL=ON needs LSWEEP_WITH_CUDA=ON, nccl.h, cuda_runtime_api.h, libnccl and libcudart")
+endif()
+# CI has nvcc and NCCL's headers but a CPU LibTorch: the NCCL team code is
+# compiled there (not linked) so that it cannot rot.
+option(LSWEEP_COMPILE_NCCL "Compile the NCCL team code even without a CUDA LibTorch" ${_lsweep_nccl_compiles})
+if(LSWEEP_COMPILE_NCCL AND NOT _lsweep_nccl_compiles)
+  message(FATAL_ERROR "LSWEEP_COMPILE_NCCL=ON needs nccl.h and cuda_runtime_api.h")
 endif()
 
 add_library(lsweep_gpu INTERFACE)
 if(LSWEEP_WITH_CUDA)
   target_compile_definitions(lsweep_gpu INTERFACE LSWEEP_WITH_CUDA=1)
 endif()
+add_library(lsweep_nccl INTERFACE)  # what the NCCL team code compiles and links with
+target_include_directories(lsweep_nccl SYSTEM INTERFACE ${LSWEEP_NCCL_INCLUDE_DIR} ${LSWEEP_CUDART_INCLUDE_DIR})
 if(LSWEEP_WITH_NCCL)
   target_compile_definitions(lsweep_gpu INTERFACE LSWEEP_WITH_NCCL=1)
-  target_include_directories(lsweep_gpu SYSTEM INTERFACE ${LSWEEP_NCCL_INCLUDE_DIR})
-  target_link_libraries(lsweep_gpu INTERFACE ${LSWEEP_NCCL_LIBRARY})
+  target_link_libraries(lsweep_nccl INTERFACE ${LSWEEP_NCCL_LIBRARY} ${LSWEEP_CUDART_LIBRARY})
 endif()

@@ -9,7 +9,7 @@
 # folder is not (root only).
 #
 # Usage: scripts/gpu-check.sh [DEBS=.debs] [OUT=$OUT or ./gpu-check-out]
-# Environment: LSWEEP_GPU_STAGES (default "build test sweep bench": any
+# Environment: LSWEEP_GPU_STAGES (default "build sweep bench test": any
 # subset, run in that order; "configure" alone only configures), LSWEEP_GPU_PREFIX (default /tmp/lsweep-gpu),
 # LSWEEP_GPU_BUILD (default build-gpu), LSWEEP_GPU_TARGETS (build only
 # these), LSWEEP_GPU_TESTS (ctest -R regex), LSWEEP_GPU_TEST_SECONDS (default 300),
@@ -22,7 +22,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 debs=$(realpath "${1:-$root/.debs}")
 out=${2:-${OUT:-$root/gpu-check-out}}
-stages=${LSWEEP_GPU_STAGES:-build test sweep bench}
+stages=${LSWEEP_GPU_STAGES:-build sweep bench test}
 prefix=${LSWEEP_GPU_PREFIX:-/tmp/lsweep-gpu}
 build=${LSWEEP_GPU_BUILD:-$root/build-gpu}
 python=${PYTHON:-python3}
@@ -110,7 +110,7 @@ if want build || want configure; then
     -DCMAKE_PREFIX_PATH="$torch_prefix;$usr" -DCMAKE_LIBRARY_ARCHITECTURE=x86_64-linux-gnu \
     -DMPI_C_COMPILER="$prefix/bin/mpicc" -DMPI_CXX_COMPILER="$prefix/bin/mpicxx" \
     -DMPIEXEC_EXECUTABLE="$prefix/bin/mpiexec" -DHDF5_C_COMPILER_EXECUTABLE="$prefix/bin/h5pcc" \
-    -DLSWEEP_H5DUMP="$usr/bin/h5dump" -DLSWEEP_WITH_CUDA=ON -DLSWEEP_WITH_NCCL=OFF \
+    -DLSWEEP_H5DUMP="$usr/bin/h5dump" -DLSWEEP_WITH_CUDA=ON \
     -DCMAKE_CUDA_ARCHITECTURES=native -DTORCH_CUDA_ARCH_LIST=9.0 ${LSWEEP_GPU_CMAKE_ARGS:-} > "$out/configure.log" 2>&1 ||
     die "configure failed: $(tail -20 "$out/configure.log")"
   grep -E "lsweep [0-9]|CUDA" "$out/configure.log" | tail -3 | tee -a "$summary"
@@ -128,20 +128,7 @@ if want build; then
   fi
 fi
 
-# 3. The test suite (the SLURM test needs a SLURM install and skips itself).
-if want test; then
-  start=$SECONDS
-  select=()
-  [ -n "${LSWEEP_GPU_TESTS:-}" ] && select=(-R "$LSWEEP_GPU_TESTS")
-  (cd "$build" && timeout "${LSWEEP_GPU_TEST_SECONDS:-300}" ctest "${select[@]}" --parallel "$jobs" --timeout 300 \
-    --output-on-failure > "$out/ctest.log" 2>&1)
-  rc=$?
-  say "tests: exit $rc in $((SECONDS - start)) s"
-  grep -E "tests passed|tests failed|Failed|\*\*\*|Not Run|Skipped" "$out/ctest.log" | tee -a "$summary"
-  [ $rc -eq 0 ] || failed=1
-fi
-
-# 4. A small GPU sweep: 2 workers sharing GPU 0; one point cannot fit in GPU memory.
+# 3. A small GPU sweep: 2 workers sharing GPU 0; one point cannot fit in GPU memory.
 if want sweep; then
   rm -f "$out/gpu-sweep.h5"
   start=$SECONDS
@@ -154,7 +141,7 @@ if want sweep; then
   [ $rc -eq 0 ] || failed=1
 fi
 
-# 5. The benchmark: lsweep's loop (eager, CUDA graphs) and PyTorch Python (loop, vmap packs).
+# 4. The benchmark: lsweep's loop (eager, CUDA graphs) and PyTorch Python (loop, vmap packs).
 if want bench; then
   start=$SECONDS
   PYTHON=$python "$root/bench/run_gpu_bench.sh" "$build" > "$out/bench.txt" 2> "$out/bench.err"
@@ -163,5 +150,19 @@ if want bench; then
   cat "$out/bench.txt" | tee -a "$summary"
   [ $rc -eq 0 ] || failed=1
 fi
+# 5. The test suite, last: it takes longest (LSWEEP_GPU_TEST_SECONDS caps it; the SLURM test
+# needs a SLURM install and skips itself).
+if want test; then
+  start=$SECONDS
+  select=()
+  [ -n "${LSWEEP_GPU_TESTS:-}" ] && select=(-R "$LSWEEP_GPU_TESTS")
+  (cd "$build" && timeout "${LSWEEP_GPU_TEST_SECONDS:-300}" ctest "${select[@]}" --parallel "$jobs" --timeout 300 \
+    --output-on-failure > "$out/ctest.log" 2>&1)
+  rc=$?
+  say "tests: exit $rc in $((SECONDS - start)) s"
+  grep -E "tests passed|tests failed|Failed|\*\*\*|Not Run|Skipped" "$out/ctest.log" | tee -a "$summary"
+  [ $rc -eq 0 ] || failed=1
+fi
+
 say "done: $([ $failed -eq 0 ] && echo all stages passed || echo some stage FAILED)"
 exit $failed

@@ -24,6 +24,7 @@
 #include "lsweep/scheduler/mpi_transport.hpp"
 #include "lsweep/scheduler/worker.hpp"
 #include "lsweep/store/store.hpp"
+#include "lsweep/team/mpi_team.hpp"
 #include "lsweep/training/pack.hpp"
 #include "lsweep/training/trainer.hpp"
 #include "progress.hpp"
@@ -154,8 +155,9 @@ WorkerData load_worker_data(const config::JobConfig& job) {
 
 class TrainingRunner : public scheduler::PointRunner {
  public:
-  TrainingRunner(const config::JobConfig& job, store::Store& store, torch::Device device, const WorkerData& data)
-      : job_(job), store_(store), device_(device), data_(data) {}
+  TrainingRunner(const config::JobConfig& job, store::Store& store, torch::Device device, const WorkerData& data,
+                 training::Team* team)
+      : job_(job), store_(store), device_(device), data_(data), team_(team) {}
 
   PointSummary run(const config::GridPoint& point) override { return run_pack({point}).front(); }
 
@@ -173,7 +175,9 @@ class TrainingRunner : public scheduler::PointRunner {
     std::vector<PointRecord> records;
     try {
       // A version-1 store (resumed) has no probe datasets: its job has no probes.
-      if (points.size() == 1) {
+      if (team_) {
+        records.push_back(run_as_leader(points[0]));
+      } else if (points.size() == 1) {
         training::Trainer trainer(job_, points[0], *data_.data, device_);
         records.push_back(probes::run_with_probes(trainer, job_, points[0], store_.layout(), &drain_requested()));
       } else {
@@ -194,11 +198,70 @@ class TrainingRunner : public scheduler::PointRunner {
   void record_failure(const PointSummary& failed) override { store_.write_summary(failed); }
 
  private:
+  // A team's leader: hands the point to the others, checks that every rank
+  // built its model, trains; the others follow until it says the point ended.
+  PointRecord run_as_leader(const config::GridPoint& point) {
+    config::GridPoint p = point;
+    team_->broadcast(training::Team::kPoint, p);
+    struct EndOfPoint {
+      training::Team& team;
+      ~EndOfPoint() {
+        config::GridPoint none;
+        try {
+          team.broadcast(training::Team::kEnd, none);
+        } catch (const std::exception& e) {
+          log::error("cannot tell the team the point ended: ", e.what());
+        }
+      }
+    } end{*team_};
+    std::unique_ptr<training::Trainer> trainer;
+    std::string failure;
+    try {
+      trainer = std::make_unique<training::Trainer>(job_, point, *data_.data, device_, team_);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    const int failed = team_->count(!failure.empty());
+    if (!failure.empty()) throw TrainingError(failure);
+    if (failed > 0) throw TrainingError("a team member could not build the point's model (its log says why)");
+    return probes::run_with_probes(*trainer, job_, point, store_.layout(), &drain_requested());
+  }
+
   const config::JobConfig& job_;
   store::Store& store_;
   torch::Device device_;
   const WorkerData& data_;
+  training::Team* team_;
 };
+
+// A team member (not its leader): builds each point the leader hands out and
+// takes the steps it commands, until shutdown.
+void follow_team(training::Team& team, const config::JobConfig& job, const WorkerData& data, torch::Device device) {
+  for (;;) {
+    config::GridPoint point;
+    const int command = team.broadcast(0, point);
+    if (command == training::Team::kShutdown) return;
+    if (command != training::Team::kPoint) {
+      throw SchedulerError("team rank " + std::to_string(team.rank()) + " expected a point or shutdown, got command " +
+                           std::to_string(command));
+    }
+    std::unique_ptr<training::Trainer> trainer;
+    std::string failure;
+    try {
+      if (!data.data) throw TrainingError(data.error);
+      trainer = std::make_unique<training::Trainer>(job, point, *data.data, device, &team);
+    } catch (const std::exception& e) {
+      failure = e.what();
+      log::warn("point ", point.id, ": team rank ", team.rank(), ": ", failure);
+    }
+    if (team.count(!failure.empty()) > 0) {
+      config::GridPoint none;
+      if (team.broadcast(0, none) != training::Team::kEnd) throw SchedulerError("team: expected the end of a failed point");
+      continue;
+    }
+    trainer->follow();
+  }
+}
 
 // The master's log: a line per finished point, and the progress line at a
 // steady interval (suits a log file as well as a terminal).
@@ -271,10 +334,18 @@ std::vector<std::int64_t> order_by_pack(const config::JobConfig& job, const std:
 std::int64_t run_role(const config::JobConfig& job, const std::vector<config::GridPoint>& points, const StorePlan& plan,
                       store::Store& store, MPI_Comm comm, int rank, const std::optional<torch::Device>& device,
                       const WorkerData& data, double progress_seconds) {
+  // Collective: every rank (the master gets none; nor anyone without teams).
+  const auto team = team::make_team(comm, static_cast<int>(job.train.team), device ? *device : torch::kCPU);
   scheduler::MpiTransport transport(comm);
   if (rank != 0) {
-    TrainingRunner runner(job, store, *device, data);
+    if (team && team->rank() != 0) {
+      follow_team(*team, job, data, *device);
+      return 0;
+    }
+    TrainingRunner runner(job, store, *device, data, team.get());
     scheduler::run_worker(transport, runner);
+    config::GridPoint none;
+    if (team) team->broadcast(training::Team::kShutdown, none);
     return 0;
   }
   std::vector<config::GridPoint> todo;
@@ -287,6 +358,7 @@ std::int64_t run_role(const config::JobConfig& job, const std::vector<config::Gr
   options.on_tick = [&] { progress.log_line(); };
   options.tick = std::chrono::milliseconds(static_cast<std::int64_t>(progress_seconds * 1000));
   options.draining = [] { return drain_requested().load(); };
+  options.team_size = static_cast<int>(job.train.team);
   scheduler::run_master(transport, todo, options, order_by_pack(job, points, todo));
   progress.log_line();
   if (drain_requested()) log::warn("drained on a signal: ", progress.left(), " point(s) left for a resume");
@@ -395,6 +467,11 @@ int run_command(const std::string& job_path, const std::string& store_path, doub
   if (mpi.size() < 2) {
     rank_error = "lsweep run needs at least 2 MPI ranks (rank 0 is the master, the others train); got " +
                  std::to_string(mpi.size()) + ": run it as mpirun -np N lsweep run ... with N >= 2";
+  } else if (const auto k = job->train.team; (mpi.size() - 1) % k != 0) {
+    rank_error = "train.team = " + std::to_string(k) + ": the " + std::to_string(mpi.size() - 1) +
+                 " worker rank(s) of mpirun -np " + std::to_string(mpi.size()) + " do not form teams of " +
+                 std::to_string(k) + "; allowed: a rank count of 1 + a multiple of " + std::to_string(k) +
+                 " (mpirun -np " + std::to_string(1 + k) + ", " + std::to_string(1 + 2 * k) + ", ...)";
   }
   if (agreed_error(rank_error, comm, mpi.rank())) return kBadInput;
   std::optional<torch::Device> device;

@@ -226,8 +226,14 @@ TrainConfig parse_train(TableReader& r, const DataConfig& data) {
   t.point_time_limit = r.number("point_time_limit", 0.0, 1e9, false).value_or(0.0);
   t.cuda_graphs = r.boolean("cuda_graphs").value_or(true);
   t.pack = r.integer("pack", 1, 4096).value_or(1);
+  t.team = r.integer("team", 1, 1024).value_or(1);
+  if (t.pack > 1 && t.team > 1) {
+    r.fail(*r.find("team"), r.field("team"),
+           "cannot be combined with train.pack = " + std::to_string(t.pack) +
+               "; allowed: packs (several points per worker) or teams (several workers per point), not both");
+  }
   r.reject_unknown({"loss", "optimizer", "momentum", "steps", "dtype", "checkpoints", "threads", "device",
-                    "point_time_limit", "cuda_graphs", "pack"});
+                    "point_time_limit", "cuda_graphs", "pack", "team"});
   return t;
 }
 

@@ -52,7 +52,7 @@ class Master {
 
  private:
   int active() const {
-    if (workers_.size() < static_cast<std::size_t>(transport_.size() - 1)) return 1;  // some not heard from yet
+    if (workers_.size() < expected_workers()) return 1;  // some not heard from yet
     int n = 0;
     for (const auto& [rank, w] : workers_) n += w.active ? 1 : 0;
     return n;
@@ -105,9 +105,14 @@ class Master {
       }
       holding = holding || !w.in_flight.empty();
     }
-    if (!holding && active() > 0 && workers_.size() == static_cast<std::size_t>(transport_.size() - 1)) {
+    if (!holding && active() > 0 && workers_.size() == expected_workers()) {
       throw SchedulerError("the point source has no point ready and none is running to give it results");
     }
+  }
+
+  // One per team: only a team's leader talks to the master.
+  std::size_t expected_workers() const {
+    return static_cast<std::size_t>((transport_.size() - 1) / std::max(1, options_.team_size));
   }
 
   // Whether an active worker holds a point behind the one it runs.

@@ -106,22 +106,26 @@ torch::Tensor PackTrainer::train_step(const torch::Tensor& idx) {
   return losses.detach();
 }
 
+// Every model's next minibatch, [K, B] on the CPU, in one tensor.
+torch::Tensor PackTrainer::next_indices() {
+  const auto batch = points_[0].batch;
+  auto idx = torch::empty({static_cast<std::int64_t>(samplers_.size()), batch}, torch::kInt64);
+  auto* out = idx.data_ptr<std::int64_t>();
+  for (auto& s : samplers_) {
+    s.next_into(out);
+    out += batch;
+  }
+  return idx;
+}
+
 std::vector<double> PackTrainer::step() {
   torch::Tensor losses;
   if (graph_) {
-    if (!full_batch_) {
-      std::vector<torch::Tensor> rows;
-      for (auto& s : samplers_) rows.push_back(s.next());
-      graph_idx_.copy_(torch::stack(rows));
-    }
+    if (!full_batch_) graph_idx_.copy_(next_indices());
     losses = graph_->replay();
   } else {
     torch::Tensor idx;
-    if (!full_batch_) {
-      std::vector<torch::Tensor> rows;
-      for (auto& s : samplers_) rows.push_back(s.next());
-      idx = torch::stack(rows).to(x_train_.device());
-    }
+    if (!full_batch_) idx = next_indices().to(x_train_.device());
     losses = train_step(idx);
     if (try_graph_ && ++eager_steps_ == Trainer::kEagerSteps) capture_step();
   }

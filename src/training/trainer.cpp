@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -46,14 +47,19 @@ void BatchSampler::shuffle() {
 }
 
 torch::Tensor BatchSampler::next() {
-  if (pos_ + batch_ > n_) shuffle();
-  auto out = torch::from_blob(order_.data() + pos_, {batch_}, torch::kInt64).clone();
-  pos_ += batch_;
+  auto out = torch::empty({batch_}, torch::kInt64);
+  next_into(out.data_ptr<std::int64_t>());
   return out;
 }
 
+void BatchSampler::next_into(std::int64_t* out) {
+  if (pos_ + batch_ > n_) shuffle();
+  std::copy(order_.begin() + pos_, order_.begin() + pos_ + batch_, out);
+  pos_ += batch_;
+}
+
 Trainer::Trainer(const config::JobConfig& job, const config::GridPoint& point, const Dataset& data,
-                 torch::Device device)
+                 torch::Device device, Team* team)
     : job_(job),
       point_(point),
       binary_(data.binary),
@@ -71,7 +77,8 @@ Trainer::Trainer(const config::JobConfig& job, const config::GridPoint& point, c
   model_ = make_mlp(data.x_train.size(1), point.width, job.model.depth, config::output_dim(job.data), job.model.init);
   model_->to(device, to_torch(job.train.dtype));
   optimizer_ = std::make_unique<HeavyBallSgd>(model_->parameters(), point.lr, job.train.momentum);
-  try_graph_ = device.is_cuda() && job.train.cuda_graphs;
+  team_ = team != nullptr && team->size() > 1 ? team : nullptr;
+  try_graph_ = device.is_cuda() && job.train.cuda_graphs && team_ == nullptr;  // a team's step talks to others
 }
 
 torch::Tensor Trainer::train_step(const torch::Tensor& idx) {
@@ -80,6 +87,7 @@ torch::Tensor Trainer::train_step(const torch::Tensor& idx) {
     x = x_train_.index_select(0, idx);
     y = y_train_.index_select(0, idx);
   }
+  if (team_) return team_step(x, y);
   optimizer_->zero_grad();
   auto loss = compute_loss(job_.train.loss, model_->forward(x), y, binary_);
   loss.backward();
@@ -87,7 +95,68 @@ torch::Tensor Trainer::train_step(const torch::Tensor& idx) {
   return loss.detach();
 }
 
+// This rank's rows of the minibatch, its loss weighted by their share, and
+// one sum over the team of [loss, failures, gradient]: every rank then takes
+// the whole minibatch's step. A rank that fails still takes part in the sum
+// (with a failure counted), so that no rank waits for it.
+torch::Tensor Trainer::team_step(const torch::Tensor& x, const torch::Tensor& y) {
+  const std::int64_t n = x.size(0), k = team_->size(), r = team_->rank();
+  const std::int64_t lo = n * r / k, hi = n * (r + 1) / k;
+  optimizer_->zero_grad();
+  const auto params = model_->parameters();
+  const auto options = params.front().options();
+  torch::Tensor share = torch::zeros({1}, options);
+  std::string failure;
+  try {
+    if (hi > lo) {
+      const auto loss = compute_loss(job_.train.loss, model_->forward(x.slice(0, lo, hi)), y.slice(0, lo, hi), binary_) *
+                        (static_cast<double>(hi - lo) / static_cast<double>(n));
+      loss.backward();
+      share = loss.detach().reshape({1});
+    }
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  std::vector<torch::Tensor> parts{share, torch::full({1}, failure.empty() ? 0.0 : 1.0, options)};
+  for (const auto& p : params) {
+    const bool mine = failure.empty() && p.grad().defined();
+    parts.push_back(mine ? p.grad().reshape({-1}) : torch::zeros({p.numel()}, options));
+  }
+  torch::Tensor flat = torch::cat(parts);
+  team_->sum(flat);
+  if (!failure.empty()) throw TrainingError(failure);
+  if (flat[1].item<double>() > 0) throw TrainingError("a team member failed at this step (its log says why)");
+  std::int64_t at = 2;
+  for (auto p : params) {
+    p.mutable_grad() = flat.slice(0, at, at + p.numel()).view_as(p);
+    at += p.numel();
+  }
+  optimizer_->step();
+  return flat.slice(0, 0, 1).reshape({});
+}
+
 double Trainer::step() {
+  if (team_) {
+    if (team_->rank() != 0) throw TrainingError("a team member follows its leader: call follow(), not step()");
+    config::GridPoint p = point_;
+    team_->broadcast(Team::kStep, p);
+  }
+  return take_step();
+}
+
+void Trainer::follow() {
+  if (!team_ || team_->rank() == 0) throw TrainingError("follow() is for team members other than the leader");
+  config::GridPoint ignored;
+  while (team_->broadcast(0, ignored) == Team::kStep) {
+    try {
+      take_step();
+    } catch (const std::exception& e) {  // the leader learned of it in the step's sum
+      log::warn("point ", point_.id, ": team rank ", team_->rank(), ": ", e.what());
+    }
+  }
+}
+
+double Trainer::take_step() {
   if (graph_) {
     if (!full_batch_) graph_idx_.copy_(sampler_.next());
     return graph_->replay().item<double>();

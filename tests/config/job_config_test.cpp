@@ -62,6 +62,7 @@ TEST(JobConfig, ParsesAValidJobWithDefaults) {
   EXPECT_EQ(job.train.momentum, 0.0);
   EXPECT_TRUE(job.train.cuda_graphs);
   EXPECT_EQ(job.train.pack, 1);
+  EXPECT_EQ(job.train.team, 1);
   EXPECT_EQ(job.model.init, InitKind::pytorch);
   EXPECT_EQ(input_dim(job.data), 3);
   EXPECT_EQ(output_dim(job.data), 1);
@@ -303,6 +304,8 @@ TEST(JobConfigRejects, BadTrainFields) {
   EXPECT_REJECTED(s, "train.cuda_graphs = 1", "true or false");
   s.train = "loss = \"mse\"\nsteps = 4\npack = 0\n";
   EXPECT_REJECTED(s, "train.pack = 0", "4096");
+  s.train = "loss = \"mse\"\nsteps = 4\npack = 4\nteam = 2\n";
+  EXPECT_REJECTED(s, "train.team = 2", "not both");
 }
 
 TEST(JobConfigRejects, GridsTooLargeForAStore) {

@@ -5,8 +5,9 @@ Usage: /usr/bin/python3 compare_stores.py [--common] [--rtol R] A B
 by a newer lsweep against a store that lsweep made).
 --rtol R: floating-point values need only agree to R relative, to themselves
 or to their dataset's largest value (NaN equals NaN;
-integers and strings still bit for bit), and the jobs may differ in train.pack:
-a sweep trained in packs against the same sweep point by point."""
+integers and strings still bit for bit), and the jobs may differ in train.pack
+and train.team: a sweep trained in packs or teams against the same sweep
+trained point by point."""
 import sys
 
 import h5py
@@ -52,7 +53,7 @@ def job_text(f):
     text = f.attrs["job_toml"]
     text = text.decode() if isinstance(text, bytes) else str(text)
     if rtol is not None:
-        text = "\n".join(line for line in text.splitlines() if not line.strip().startswith("pack ="))
+        text = "\n".join(line for line in text.splitlines() if not line.strip().startswith(("pack =", "team =")))
     return text
 
 

@@ -26,6 +26,20 @@ grep -q '^pack = 4$' "$tmp/pack_job.toml"
 "$mpiexec" --oversubscribe -n 2 "$lsweep" --log-level warn run "$tmp/pack_job.toml" --store "$tmp/pack2.h5"
 "$py" "$here/compare_stores.py" "$tmp/pack2.h5" "$tmp/pack3.h5"
 "$py" "$here/compare_stores.py" --rtol 1e-4 "$tmp/np3.h5" "$tmp/pack3.h5"
+
+# Teams (train.team = 2: two ranks per point, summing their slices' gradients
+# over MPI): one team (3 ranks) and two (5 ranks) give bit-identical stores,
+# equal to the one-rank-per-point results to float32 rounding; 4 ranks do not
+# form teams of 2 and are refused.
+sed 's/^steps = 200$/steps = 200\nteam = 2/' "$job" > "$tmp/team_job.toml"
+"$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level warn run "$tmp/team_job.toml" --store "$tmp/team3.h5"
+"$mpiexec" --oversubscribe -n 5 "$lsweep" --log-level warn run "$tmp/team_job.toml" --store "$tmp/team5.h5"
+"$py" "$here/compare_stores.py" "$tmp/team3.h5" "$tmp/team5.h5"
+"$py" "$here/compare_stores.py" --rtol 1e-4 "$tmp/np3.h5" "$tmp/team3.h5"
+rc=0
+"$mpiexec" --oversubscribe -n 4 "$lsweep" run "$tmp/team_job.toml" --store "$tmp/team4.h5" 2> "$tmp/team4.err" || rc=$?
+[ "$rc" -eq 2 ] && [ ! -e "$tmp/team4.h5" ] && grep -q 'train.team = 2: the 3 worker rank(s) of mpirun -np 4 do not form teams of 2' "$tmp/team4.err" ||
+  { echo "FAILED: 4 ranks with train.team = 2: exit $rc"; cat "$tmp/team4.err"; exit 1; }
 "$h5dump" -H "$tmp/np3.h5" > "$tmp/dump.txt"
 grep -q 'DATASET "final_train_loss"' "$tmp/dump.txt"
 "$h5dump" -d /points/status "$tmp/np3.h5" | grep -q '"diverged"'

@@ -56,6 +56,7 @@ struct TrainConfig {
   double point_time_limit = 0.0;  ///< wall seconds a point may train; 0: no limit
   bool cuda_graphs = true;        ///< on a GPU: capture the training step once, replay it
   std::int64_t pack = 1;          ///< models trained together as one batched model (see pack_ids)
+  std::int64_t team = 1;          ///< ranks training one point together, data parallel
 };
 
 struct JobConfig {

@@ -36,6 +36,9 @@ struct MasterOptions {
   /// already sent, so that it starts the next point the moment it reports
   /// one (no round trip to the master in between). 1: strict one-at-a-time.
   int tasks_per_worker = 2;
+  /// Ranks per team (train.team): ranks 1..k are one worker (its leader,
+  /// rank 1, says ready and takes tasks), k+1..2k the next, and so on.
+  int team_size = 1;
 };
 
 /// Runs until every worker is shut down or has reported an error, handing

@@ -63,6 +63,7 @@ class PackTrainer {
  private:
   torch::Tensor train_step(const torch::Tensor& idx);  // forward, backward, update: the losses [K]
   torch::Tensor forward(const torch::Tensor& x) const;
+  torch::Tensor next_indices();
   void capture_step();
 
   const config::JobConfig& job_;

@@ -20,6 +20,7 @@
 #include "lsweep/training/dataset.hpp"
 #include "lsweep/training/optimizer.hpp"
 #include "lsweep/training/step_graph.hpp"
+#include "lsweep/training/team.hpp"
 #include "lsweep/training/stop.hpp"
 
 namespace lsweep::training {
@@ -32,6 +33,8 @@ class BatchSampler {
   BatchSampler(std::int64_t n, std::int64_t batch, std::uint64_t seed);
   /// The next batch of indices (int64 tensor of length `batch`, CPU).
   torch::Tensor next();
+  /// The same indices as next(), written to `out` (`batch` values).
+  void next_into(std::int64_t* out);
 
  private:
   void shuffle();
@@ -92,7 +95,11 @@ struct RunOptions {
 class Trainer {
  public:
   /// Builds the model from `point.seed` and moves model and data to `device`.
-  Trainer(const config::JobConfig& job, const config::GridPoint& point, const Dataset& data, torch::Device device);
+  /// With a `team` (not owned), this rank trains its slice of every
+  /// minibatch and the team sums the gradients (team.hpp): the leader calls
+  /// run() (or step()), the others follow().
+  Trainer(const config::JobConfig& job, const config::GridPoint& point, const Dataset& data, torch::Device device,
+          Team* team = nullptr);
   ~Trainer();
 
   /// One optimizer step on the next minibatch; returns its loss. On a GPU
@@ -101,6 +108,9 @@ class Trainer {
   /// and graph_fallback() says why.
   double step();
   static constexpr int kEagerSteps = 3;
+  /// A team member's part: takes the steps the leader commands, until it
+  /// says the point has ended.
+  void follow();
   /// Whether steps now replay a CUDA graph.
   bool graph_active() const { return graph_ != nullptr; }
   /// Why a capture was tried and failed (empty if none failed).
@@ -139,6 +149,8 @@ class Trainer {
  private:
   StopCriteria stop_criteria(const RunOptions& options) const;
   torch::Tensor train_step(const torch::Tensor& idx);  // forward, backward, update; the loss tensor
+  double take_step();                                 // step() without the leader's command
+  torch::Tensor team_step(const torch::Tensor& x, const torch::Tensor& y);
   void capture_step();
   void checkpoint(std::size_t k, std::int64_t step);
   struct Run;
@@ -162,6 +174,7 @@ class Trainer {
   std::unique_ptr<StepGraph> graph_;
   torch::Tensor graph_idx_;
   std::string graph_fallback_;
+  Team* team_ = nullptr;
 };
 
 /// The device a worker trains on: cpu; cuda (fails without a GPU); auto (cuda
