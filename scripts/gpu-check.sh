@@ -130,14 +130,14 @@ fi
 
 # 3. A small GPU sweep: 2 workers sharing GPU 0; one point cannot fit in GPU memory.
 if want sweep; then
-  rm -f "$out/gpu-sweep.h5"
+  rm -f "$build/gpu-sweep.h5"
   start=$SECONDS
-  mpiexec --oversubscribe -n 3 "$build/src/lsweep" run "$root/jobs/gpu-smoke.toml" --store "$out/gpu-sweep.h5" \
+  mpiexec --oversubscribe -n 3 "$build/src/lsweep" run "$root/jobs/gpu-smoke.toml" --store "$build/gpu-sweep.h5" \
     > "$out/sweep.log" 2>&1
   rc=$?
   say "sweep: exit $rc in $((SECONDS - start)) s"
   grep -E "point [0-9]+ |failed|graph" "$out/sweep.log" | head -20 | tee -a "$summary"
-  "$build/src/lsweep" report "$out/gpu-sweep.h5" --csv > "$out/sweep.csv" 2>> "$out/sweep.log"
+  "$build/src/lsweep" report "$build/gpu-sweep.h5" --csv > "$out/sweep.csv" 2>> "$out/sweep.log"
   [ $rc -eq 0 ] || failed=1
 fi
 
