@@ -73,9 +73,9 @@ for width in $widths; do
       row+=("$r")
       vbest=$(awk -v a="$vbest" -v b="$r" 'BEGIN { print (b > a ? b : a) }')
     done
-    row+=("$(awk -v g="$graph" -v l="$loop" 'BEGIN { printf "%.2f", l > 0 ? g / l : 0 }')")
+    row+=("$(awk -v g="$graph" -v l="$loop" 'BEGIN { printf "%.2f", (l > 0 ? g / l : 0) }')")
     row+=("$(awk -v b="$best" -v o="$graph" 'BEGIN { printf "%.2f", b / o }')")
-    row+=("$(awk -v b="$best" -v v="$vbest" 'BEGIN { printf "%.2f", v > 0 ? b / v : 0 }')")
+    row+=("$(awk -v b="$best" -v v="$vbest" 'BEGIN { printf "%.2f", (v > 0 ? b / v : 0) }')")
     printf '%s\n' "${row[*]}"
   done
 done
