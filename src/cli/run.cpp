@@ -3,9 +3,9 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <algorithm>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -256,7 +256,8 @@ void follow_team(training::Team& team, const config::JobConfig& job, const Worke
     }
     if (team.count(!failure.empty()) > 0) {
       config::GridPoint none;
-      if (team.broadcast(0, none) != training::Team::kEnd) throw SchedulerError("team: expected the end of a failed point");
+      if (team.broadcast(0, none) != training::Team::kEnd)
+        throw SchedulerError("team: expected the end of a failed point");
       continue;
     }
     trainer->follow();

@@ -15,7 +15,8 @@ namespace lsweep::team {
 namespace {
 
 void check(int rc, const char* what) {
-  if (rc != MPI_SUCCESS) throw SchedulerError(std::string(what) + " failed in a team (MPI error " + std::to_string(rc) + ")");
+  if (rc != MPI_SUCCESS)
+    throw SchedulerError(std::string(what) + " failed in a team (MPI error " + std::to_string(rc) + ")");
 }
 
 // A command and its point, as they cross the wire.

@@ -26,7 +26,8 @@ NcclTeam::NcclTeam(MPI_Comm comm, const torch::Device& device) : MpiTeam(comm) {
   check_cuda(cudaSetDevice(device.index()), "cudaSetDevice");
   ncclUniqueId id;
   if (rank_ == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
-  if (MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, comm_) != MPI_SUCCESS) throw SchedulerError("MPI_Bcast of the NCCL id failed");
+  if (MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, comm_) != MPI_SUCCESS)
+    throw SchedulerError("MPI_Bcast of the NCCL id failed");
   check_nccl(ncclCommInitRank(&nccl_, size_, id, rank_), "ncclCommInitRank");
 }
 

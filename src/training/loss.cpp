@@ -39,8 +39,7 @@ torch::Tensor compute_pack_losses(config::LossKind kind, const torch::Tensor& ou
     }
   }
   switch (kind) {
-    case LossKind::cross_entropy:
-      return -torch::log_softmax(out, 2).gather(2, y.unsqueeze(2)).squeeze(2).mean(1);
+    case LossKind::cross_entropy: return -torch::log_softmax(out, 2).gather(2, y.unsqueeze(2)).squeeze(2).mean(1);
     case LossKind::mse: {
       const auto target = torch::zeros_like(out).scatter_(2, y.unsqueeze(2), 1.0);
       return 0.5 * (out - target).square().sum(2).mean(1);

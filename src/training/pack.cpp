@@ -10,8 +10,8 @@ namespace lsweep::training {
 namespace {
 
 std::string describe(const config::GridPoint& p) {
-  return "point " + std::to_string(p.id) + " (width " + std::to_string(p.width) + ", batch " +
-         std::to_string(p.batch) + ")";
+  return "point " + std::to_string(p.id) + " (width " + std::to_string(p.width) + ", batch " + std::to_string(p.batch) +
+         ")";
 }
 
 }  // namespace

@@ -109,8 +109,9 @@ torch::Tensor Trainer::team_step(const torch::Tensor& x, const torch::Tensor& y)
   std::string failure;
   try {
     if (hi > lo) {
-      const auto loss = compute_loss(job_.train.loss, model_->forward(x.slice(0, lo, hi)), y.slice(0, lo, hi), binary_) *
-                        (static_cast<double>(hi - lo) / static_cast<double>(n));
+      const auto loss =
+          compute_loss(job_.train.loss, model_->forward(x.slice(0, lo, hi)), y.slice(0, lo, hi), binary_) *
+          (static_cast<double>(hi - lo) / static_cast<double>(n));
       loss.backward();
       share = loss.detach().reshape({1});
     }

@@ -21,8 +21,7 @@ torch::Tensor compute_loss(config::LossKind kind, const torch::Tensor& out, cons
 /// The losses of K models at once, each a mean over its own samples: `out`
 /// [K, B, outputs], `y` [K, B]; returns [K]. The formulas above, batched (the
 /// same values up to the order of rounding).
-torch::Tensor compute_pack_losses(config::LossKind kind, const torch::Tensor& out, const torch::Tensor& y,
-                                  bool binary);
+torch::Tensor compute_pack_losses(config::LossKind kind, const torch::Tensor& out, const torch::Tensor& y, bool binary);
 
 /// Number of correctly classified samples (binary: y f > 0; classes: argmax).
 torch::Tensor count_correct(const torch::Tensor& out, const torch::Tensor& y, bool binary);

@@ -72,10 +72,10 @@ class PackTrainer {
   torch::Tensor x_train_, y_train_;
   std::vector<std::unique_ptr<Trainer>> members_;
   std::vector<BatchSampler> samplers_;
-  std::vector<torch::Tensor> params_;     // stacked [K, ...], leaves: weight, bias of each layer in turn
-  std::vector<torch::Tensor> lr_;         // per parameter: the learning rates shaped to broadcast over it
-  std::vector<torch::Tensor> momentum_;   // stacked buffers (undefined before the first step)
-  bool buffers_shared_ = false;           // members' optimizers hold slices of momentum_
+  std::vector<torch::Tensor> params_;    // stacked [K, ...], leaves: weight, bias of each layer in turn
+  std::vector<torch::Tensor> lr_;        // per parameter: the learning rates shaped to broadcast over it
+  std::vector<torch::Tensor> momentum_;  // stacked buffers (undefined before the first step)
+  bool buffers_shared_ = false;          // members' optimizers hold slices of momentum_
   bool try_graph_ = false;
   int eager_steps_ = 0;
   std::unique_ptr<StepGraph> graph_;

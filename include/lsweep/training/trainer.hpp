@@ -20,8 +20,8 @@
 #include "lsweep/training/dataset.hpp"
 #include "lsweep/training/optimizer.hpp"
 #include "lsweep/training/step_graph.hpp"
-#include "lsweep/training/team.hpp"
 #include "lsweep/training/stop.hpp"
+#include "lsweep/training/team.hpp"
 
 namespace lsweep::training {
 
@@ -149,7 +149,7 @@ class Trainer {
  private:
   StopCriteria stop_criteria(const RunOptions& options) const;
   torch::Tensor train_step(const torch::Tensor& idx);  // forward, backward, update; the loss tensor
-  double take_step();                                 // step() without the leader's command
+  double take_step();                                  // step() without the leader's command
   torch::Tensor team_step(const torch::Tensor& x, const torch::Tensor& y);
   void capture_step();
   void checkpoint(std::size_t k, std::int64_t step);
