@@ -14,16 +14,9 @@ import time
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-
-def make_mlp(in_dim, width, depth, out_dim):
-    layers, fan_in = [], in_dim
-    for _ in range(depth):
-        layers += [nn.Linear(fan_in, width), nn.ReLU()]
-        fan_in = width
-    return nn.Sequential(*layers, nn.Linear(fan_in, out_dim))
+from train_bench import make_mlp  # bench/train_bench.py: the same network
 
 
 def timed(step, warmup, steps):

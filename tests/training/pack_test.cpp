@@ -52,12 +52,7 @@ TEST(PackTrainer, TenClassLossesMatchWithoutMomentum) {
   for (const auto loss : {config::LossKind::mse, config::LossKind::cross_entropy}) {
     auto job = gaussian_job(loss, config::DType::float64, 40);
     job.data.binary = false;
-    torch::manual_seed(11);
-    Dataset data;
-    data.x_train = torch::randn({40, 6}, torch::kFloat64);
-    data.y_train = torch::arange(40, torch::kInt64).remainder(10);
-    data.x_test = torch::randn({10, 6}, torch::kFloat64);
-    data.y_test = torch::arange(10, torch::kInt64);
+    const Dataset data = ten_class_data();
     expect_pack_matches_one_point_loop(job, data, {{0, 0.1, 8, 12, 3}, {1, 0.4, 8, 12, 4}});
   }
 }

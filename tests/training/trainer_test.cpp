@@ -320,12 +320,7 @@ TEST(TrainerCuda, GraphReplaysGiveTheEagerBitsAndCpuAgreesToRounding) {
       auto job = gaussian_job(loss, config::DType::float64, 50);
       job.data.binary = false;  // 10 classes, so that mse builds its one-hot target on the device
       job.train.momentum = 0.9;
-      torch::manual_seed(11);
-      Dataset data;
-      data.x_train = torch::randn({40, 6}, torch::kFloat64);
-      data.y_train = torch::arange(40, torch::kInt64).remainder(10);
-      data.x_test = torch::randn({10, 6}, torch::kFloat64);
-      data.y_test = torch::arange(10, torch::kInt64);
+      const Dataset data = ten_class_data();
       const config::GridPoint point{0, 0.05, batch, 16, 3};
       job.train.cuda_graphs = true;
       Trainer graphed(job, point, data, torch::Device(torch::kCUDA, 0));
