@@ -140,13 +140,19 @@ struct WorkerData {
   std::string error;
 };
 
-WorkerData load_worker_data(const config::JobConfig& job) {
+// The job's data, loaded once per worker and moved to its device once (on a
+// GPU, every point then finds it there).
+WorkerData load_worker_data(const config::JobConfig& job, const torch::Device& device) {
   training::set_compute_threads(static_cast<int>(job.train.threads));
   training::tune_allocator();
   WorkerData w;
   try {
     w.data =
         training::load_dataset(job.data, job.train.dtype == config::DType::float64 ? torch::kFloat64 : torch::kFloat32);
+    for (auto* t : {&w.data->x_train, &w.data->y_train, &w.data->x_test, &w.data->y_test}) *t = t->to(device);
+  } catch (const c10::Error& e) {
+    w.data.reset();
+    w.error = e.what_without_backtrace();  // the data do not fit on the GPU, say
   } catch (const std::exception& e) {
     w.error = e.what();
   }
@@ -385,7 +391,7 @@ int sweep(const config::JobConfig& job, const std::string& store_path, StorePlan
   const auto points = config::expand_grid(job);
   const store::Provenance prov = provenance(comm, size);
   long long left = 0;
-  const WorkerData data = rank != 0 ? load_worker_data(job) : WorkerData{};
+  const WorkerData data = rank != 0 ? load_worker_data(job, *device) : WorkerData{};
   std::unique_ptr<store::Store> store;
   std::string open_error;
   try {

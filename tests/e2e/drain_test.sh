@@ -39,7 +39,7 @@ for signal in USR1 TERM; do
 done
 # Packs (train.pack = 4): a drain, then a SIGKILL, each mid-sweep, resumed to
 # a store bit-identical to the uninterrupted pack run's.
-sed 's/^steps = 2000$/steps = 2000\npack = 4/' "$job" > "$tmp/pack_job.toml"
+sed '/^steps = /a pack = 4' "$job" > "$tmp/pack_job.toml"
 grep -q '^pack = 4$' "$tmp/pack_job.toml"
 "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$tmp/pack_job.toml" --store "$tmp/pack_reference.h5" > /dev/null
 for signal in USR1 KILL; do

@@ -20,7 +20,7 @@ job=$here/e2e_job.toml
 # Packs (train.pack = 4: here each (batch, width) pair's two learning rates, one
 # of which diverges): bit-identical stores at 2 and 3 ranks, and the one-point
 # results to float32 rounding.
-sed 's/^steps = 200$/steps = 200\npack = 4/' "$job" > "$tmp/pack_job.toml"
+sed '/^steps = /a pack = 4' "$job" > "$tmp/pack_job.toml"
 grep -q '^pack = 4$' "$tmp/pack_job.toml"
 "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level warn run "$tmp/pack_job.toml" --store "$tmp/pack3.h5"
 "$mpiexec" --oversubscribe -n 2 "$lsweep" --log-level warn run "$tmp/pack_job.toml" --store "$tmp/pack2.h5"
@@ -31,7 +31,7 @@ grep -q '^pack = 4$' "$tmp/pack_job.toml"
 # over MPI): one team (3 ranks) and two (5 ranks) give bit-identical stores,
 # equal to the one-rank-per-point results to float32 rounding; 4 ranks do not
 # form teams of 2 and are refused.
-sed 's/^steps = 200$/steps = 200\nteam = 2/' "$job" > "$tmp/team_job.toml"
+sed '/^steps = /a team = 2' "$job" > "$tmp/team_job.toml"
 "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level warn run "$tmp/team_job.toml" --store "$tmp/team3.h5"
 "$mpiexec" --oversubscribe -n 5 "$lsweep" --log-level warn run "$tmp/team_job.toml" --store "$tmp/team5.h5"
 "$py" "$here/compare_stores.py" "$tmp/team3.h5" "$tmp/team5.h5"
