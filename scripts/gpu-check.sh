@@ -42,6 +42,12 @@ die() {
 [ -d "$debs/core" ] || die "no $debs/core: run scripts/gpu-debs.sh on a Debian 12 machine and carry its folder here"
 command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader |
   sed 's/^/gpu: /' | tee -a "$summary"
+# What the drain tests depend on (SIGUSR1 must reach mpirun; setsid must not
+# fork): e2e_drain failed once on a GPU machine with the signal never seen.
+grep -E '^(SigBlk|SigIgn)' /proc/$$/status | sed 's/^/signals of this shell: /' | tee -a "$summary"
+setsid sh -c 'echo "setsid: child $$" > /tmp/lsweep-setsid.txt' &
+wait $! 2> /dev/null
+echo "setsid: started as $!, $(cat /tmp/lsweep-setsid.txt 2> /dev/null) (equal: no fork)" | tee -a "$summary"
 torch_prefix=$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)') ||
   die "$python has no PyTorch; set PYTHON to the interpreter that has it"
 say "torch $("$python" -c 'import torch; print(torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())')"
