@@ -16,7 +16,7 @@ bench_dir=$(cd "$(dirname "$0")" && pwd)
 cxx_bench=$build_dir/bench/lsweep_train_bench
 python=${PYTHON:-python3}
 device=${DEVICE:-cuda}
-[[ -x $cxx_bench ]] || { echo "error: $cxx_bench not found; build target lsweep_train_bench" >&2; exit 1; }
+[[ -x $cxx_bench ]] || { echo "error: $cxx_bench not found: build it (scripts/build.sh lsweep_train_bench; a build folder made by scripts/test.sh needs cmake -DLSWEEP_BUILD_BENCH=ON first)" >&2; exit 1; }
 widths=${WIDTHS:-64 256 1024}
 batches=${BATCHES:-32 128}
 packs=${PACKS:-8 64 256}
