@@ -44,12 +44,12 @@ PackTrainer::PackTrainer(const config::JobConfig& job, std::vector<config::GridP
   // slices of the stacks (same storage), so they follow the training.
   const auto first = members_[0]->model()->parameters();
   const auto k = static_cast<std::int64_t>(points_.size());
+  std::vector<double> rates;
+  for (const auto& p : points_) rates.push_back(p.lr);
   for (std::size_t i = 0; i < first.size(); ++i) {
     std::vector<torch::Tensor> slices;
     for (auto& m : members_) slices.push_back(m->model()->parameters()[i].detach());
     params_.push_back(torch::stack(slices).requires_grad_(true));
-    std::vector<double> rates;
-    for (const auto& p : points_) rates.push_back(p.lr);
     std::vector<std::int64_t> shape(static_cast<std::size_t>(first[i].dim()) + 1, 1);
     shape[0] = k;
     lr_.push_back(torch::tensor(rates, torch::kFloat64).to(params_[i].options()).view(shape));
