@@ -17,6 +17,8 @@ int run_command(const std::string& job_path, const std::string& store_path, doub
                 const config::ProbeCatalog& catalog);
 /// `left_only`: print just the number of points still to run (pending, running, or torn).
 int status_command(const std::string& store_path, bool left_only, const config::ProbeCatalog& catalog);
-int report_command(const std::string& store_path, bool csv, const config::ProbeCatalog& catalog);
+/// With `diffusion`: the across-grid fit of the diffusion intercepts (one
+/// row per width and quantity) instead of the per-point table.
+int report_command(const std::string& store_path, bool csv, bool diffusion, const config::ProbeCatalog& catalog);
 
 }  // namespace lsweep::cli

@@ -39,6 +39,10 @@ int main(int argc, char** argv) {
   auto* report = app.add_subcommand("report", "Print a table of a store's points");
   report->add_option("STORE", store_path, "store written by lsweep run")->required();
   report->add_flag("--csv", csv, "write CSV to stdout instead of a table");
+  bool diffusion = false;
+  report->add_flag("--diffusion", diffusion,
+                   "per width: fit the diffusion intercepts of the done points against ln lr and ln batch "
+                   "(needs [probes.diffusion])");
 
   try {
     app.parse(argc, argv);
@@ -51,7 +55,7 @@ int main(int argc, char** argv) {
     if (*validate) return cli::validate_command(job_path, catalog);
     if (*run) return cli::run_command(job_path, store_path, progress_seconds, catalog);
     if (*status) return cli::status_command(store_path, left_only, catalog);
-    if (*report) return cli::report_command(store_path, csv, catalog);
+    if (*report) return cli::report_command(store_path, csv, diffusion, catalog);
   } catch (const ConfigError& e) {
     std::cerr << "lsweep: error: " << e.what() << "\n";
     return cli::kBadInput;

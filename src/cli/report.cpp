@@ -2,6 +2,7 @@
 // layout's per-point scalars that name a csv_column (base and probes), in
 // layout order with text columns last, then row_check.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -9,7 +10,10 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "lsweep/common/error.hpp"
+#include "lsweep/common/fit.hpp"
 #include "lsweep/common/format.hpp"
+#include "lsweep/common/results.hpp"
 #include "lsweep/config/layout.hpp"
 #include "lsweep/store/store_reader.hpp"
 
@@ -90,15 +94,8 @@ void print_csv(const std::vector<Column>& cols) {
   }
 }
 
-void print_table(const store::StoreReader& r, const std::vector<Column>& cols) {
-  const auto attr = [&](const char* name) {
-    const std::string v = r.attribute(name);
-    return v.empty() ? std::string("-") : v;
-  };
-  std::cout << "store: " << r.path() << "    schema version " << r.version() << "\njob: " << attr("job_name")
-            << "    lsweep " << attr("lsweep_version") << " (" << attr("git_commit") << ")\nhosts: " << attr("hosts")
-            << "    ranks: " << r.num_ranks() << "\nstarted: " << attr("start_time")
-            << "    ended: " << attr("end_time") << "\n\n";
+// Columns padded to their widest cell, two spaces apart.
+void print_aligned(const std::vector<Column>& cols) {
   const std::size_t rows = cols.front().cells.size();
   std::vector<std::size_t> widths;
   for (const auto& c : cols) {
@@ -116,6 +113,19 @@ void print_table(const store::StoreReader& r, const std::vector<Column>& cols) {
     while (!line.empty() && line.back() == ' ') line.pop_back();
     std::cout << line << "\n";
   }
+}
+
+void print_table(const store::StoreReader& r, const std::vector<Column>& cols) {
+  const auto attr = [&](const char* name) {
+    const std::string v = r.attribute(name);
+    return v.empty() ? std::string("-") : v;
+  };
+  std::cout << "store: " << r.path() << "    schema version " << r.version() << "\njob: " << attr("job_name")
+            << "    lsweep " << attr("lsweep_version") << " (" << attr("git_commit") << ")\nhosts: " << attr("hosts")
+            << "    ranks: " << r.num_ranks() << "\nstarted: " << attr("start_time")
+            << "    ended: " << attr("end_time") << "\n\n";
+  print_aligned(cols);
+  const std::size_t rows = cols.front().cells.size();
   int counts[kPointStatusCount] = {};
   for (auto s : r.statuses()) ++counts[static_cast<int>(s)];
   std::cout << "\n" << rows << " points:";
@@ -128,10 +138,107 @@ void print_table(const store::StoreReader& r, const std::vector<Column>& cols) {
   std::cout << "\n";
 }
 
+// --diffusion: for each width and each intercept (the largest waiting time's,
+// and the one from initialisation), least squares over the done points of
+//   intercept = constant + a ln(lr) + b ln(batch)
+// with a factor left out (NaN) when the width's points have one value of it.
+std::vector<Column> diffusion_columns(const store::StoreReader& r, bool exact) {
+  const char* const intercepts[][2] = {{"/probes/diffusion/final_intercept", "diffusion_intercept"},
+                                       {"/probes/diffusion/msd_intercept", "msd_intercept"}};
+  if (!find_spec(r.layout(), intercepts[0][0])) {
+    throw ConfigError("lsweep report --diffusion: store " + r.path() +
+                      " has no diffusion results (its job has no [probes.diffusion] table); allowed: a store of a "
+                      "job with [probes.diffusion]");
+  }
+  namespace L = config::layout;
+  const auto lr = r.doubles(L::kLr), batch = r.doubles(L::kBatch), width = r.doubles(L::kWidth);
+  const auto exponent = r.doubles("/probes/diffusion/final_exponent");
+  const auto status = r.statuses();
+  std::vector<double> widths;
+  for (double w : width) {
+    if (std::find(widths.begin(), widths.end(), w) == widths.end()) widths.push_back(w);
+  }
+  std::vector<Column> cols;
+  for (const char* name :
+       {"width", "quantity", "points", "lr_values", "batch_values", "slope_ln_lr", "slope_ln_lr_err", "slope_ln_batch",
+        "slope_ln_batch_err", "constant", "constant_err", "residual_sd", "mean_diffusion_exponent"}) {
+    cols.push_back({name, {}});
+  }
+  for (double w : widths) {
+    for (const auto& [path, quantity] : intercepts) {
+      const auto values = r.doubles(path);
+      std::vector<std::size_t> use;
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        if (width[i] == w && status[i] == PointStatus::done && std::isfinite(values[i])) use.push_back(i);
+      }
+      const auto distinct = [&](const std::vector<double>& v) {
+        std::vector<double> seen;
+        for (auto i : use) {
+          if (std::find(seen.begin(), seen.end(), v[i]) == seen.end()) seen.push_back(v[i]);
+        }
+        return seen.size();
+      };
+      const bool by_lr = distinct(lr) > 1, by_batch = distinct(batch) > 1;
+      std::vector<std::vector<double>> rows;
+      std::vector<double> y;
+      double exponent_sum = 0.0;
+      std::size_t exponents = 0;
+      for (auto i : use) {
+        std::vector<double> row{1.0};
+        if (by_lr) row.push_back(std::log(lr[i]));
+        if (by_batch) row.push_back(std::log(batch[i]));
+        rows.push_back(row);
+        y.push_back(values[i]);
+        if (std::isfinite(exponent[i])) {
+          exponent_sum += exponent[i];
+          ++exponents;
+        }
+      }
+      LinearFit f = least_squares(rows, y);
+      if (use.empty()) f.coef = f.err = {kNaN};
+      double a = kNaN, a_err = kNaN, b = kNaN, b_err = kNaN;
+      std::size_t k = 1;
+      if (by_lr) {
+        a = f.coef[k];
+        a_err = f.err[k++];
+      }
+      if (by_batch) {
+        b = f.coef[k];
+        b_err = f.err[k];
+      }
+      const std::vector<std::string> cells{
+          number(w, true),
+          quantity,
+          std::to_string(use.size()),
+          std::to_string(distinct(lr)),
+          std::to_string(distinct(batch)),
+          number(a, exact),
+          number(a_err, exact),
+          number(b, exact),
+          number(b_err, exact),
+          number(f.coef[0], exact),
+          number(f.err[0], exact),
+          number(f.residual, exact),
+          number(exponents ? exponent_sum / static_cast<double>(exponents) : kNaN, exact)};
+      for (std::size_t c = 0; c < cells.size(); ++c) cols[c].cells.push_back(cells[c]);
+    }
+  }
+  return cols;
+}
+
 }  // namespace
 
-int report_command(const std::string& store_path, bool csv, const config::ProbeCatalog& catalog) {
+int report_command(const std::string& store_path, bool csv, bool diffusion, const config::ProbeCatalog& catalog) {
   const store::StoreReader reader(store_path, catalog);
+  if (diffusion) {
+    const auto cols = diffusion_columns(reader, csv);
+    if (csv) {
+      print_csv(cols);
+    } else {
+      print_aligned(cols);
+    }
+    return kOk;
+  }
   const auto cols = columns(reader, csv);
   if (csv) {
     print_csv(cols);

@@ -216,6 +216,7 @@ TrainConfig parse_train(TableReader& r, const DataConfig& data) {
   }
   r.choice("optimizer", {"sgd"});
   t.momentum = r.number("momentum", 0.0, 0.999999, false).value_or(0.0);
+  t.weight_decay = r.number("weight_decay", 0.0, 1.0, false).value_or(0.0);
   const auto steps = r.integer("steps", 1, 1000000000);
   if (!steps) r.fail_missing("steps", "allowed: an integer from 1 to 1000000000");
   t.steps = *steps;
@@ -232,8 +233,8 @@ TrainConfig parse_train(TableReader& r, const DataConfig& data) {
            "cannot be combined with train.pack = " + std::to_string(t.pack) +
                "; allowed: packs (several points per worker) or teams (several workers per point), not both");
   }
-  r.reject_unknown({"loss", "optimizer", "momentum", "steps", "dtype", "checkpoints", "threads", "device",
-                    "point_time_limit", "cuda_graphs", "pack", "team"});
+  r.reject_unknown({"loss", "optimizer", "momentum", "weight_decay", "steps", "dtype", "checkpoints", "threads",
+                    "device", "point_time_limit", "cuda_graphs", "pack", "team"});
   return t;
 }
 

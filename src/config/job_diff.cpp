@@ -98,6 +98,7 @@ std::vector<std::string> job_differences(const JobConfig& s, const JobConfig& c)
   d.compare("model.init", s.model.init, c.model.init);
   d.compare("train.loss", s.train.loss, c.train.loss);
   d.compare("train.momentum", s.train.momentum, c.train.momentum);
+  d.compare("train.weight_decay", s.train.weight_decay, c.train.weight_decay);
   d.compare("train.steps", s.train.steps, c.train.steps);
   d.compare("train.dtype", s.train.dtype, c.train.dtype);
   d.compare("train.checkpoints", s.train.checkpoints, c.train.checkpoints);

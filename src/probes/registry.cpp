@@ -1,5 +1,8 @@
+#include <torch/torch.h>
+
 #include "lsweep/common/error.hpp"
 #include "lsweep/probes/curvature.hpp"
+#include "lsweep/probes/diffusion.hpp"
 #include "lsweep/probes/probe.hpp"
 #include "lsweep/probes/weights.hpp"
 
@@ -21,10 +24,20 @@ std::vector<std::string> Registry::names() const {
   return out;
 }
 
+torch::Tensor flatten_to_cpu(const std::vector<torch::Tensor>& tensors, torch::ScalarType dtype) {
+  std::vector<torch::Tensor> parts;
+  for (const auto& t : tensors) {
+    if (t.defined()) parts.push_back(t.detach().reshape({-1}));
+  }
+  if (parts.empty()) return torch::zeros({0}, torch::TensorOptions().dtype(dtype));
+  return torch::cat(parts).to(torch::kCPU, dtype).contiguous();
+}
+
 const Registry& builtin() {
   static const Registry registry = [] {
     Registry r;
     r.add(std::make_shared<CurvatureProbe>());
+    r.add(std::make_shared<DiffusionProbe>());
     r.add(std::make_shared<WeightsProbe>());
     return r;
   }();

@@ -15,14 +15,7 @@ namespace L = config::layout;
 using P = WeightsProbe;
 
 // Every parameter, flattened in parameters() order, as one float64 vector.
-torch::Tensor flat(const std::vector<torch::Tensor>& tensors) {
-  std::vector<torch::Tensor> parts;
-  for (const auto& t : tensors) {
-    parts.push_back(t.defined() ? t.detach().flatten().to(torch::kCPU, torch::kFloat64) : torch::Tensor());
-  }
-  parts.erase(std::remove_if(parts.begin(), parts.end(), [](const auto& t) { return !t.defined(); }), parts.end());
-  return parts.empty() ? torch::zeros({0}, torch::kFloat64) : torch::cat(parts);
-}
+torch::Tensor flat(const std::vector<torch::Tensor>& tensors) { return flatten_to_cpu(tensors, torch::kFloat64); }
 
 double l2(const torch::Tensor& v) { return std::sqrt(v.square().sum().item<double>()); }
 

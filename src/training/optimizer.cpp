@@ -7,8 +7,8 @@
 
 namespace lsweep::training {
 
-HeavyBallSgd::HeavyBallSgd(std::vector<torch::Tensor> params, double lr, double momentum)
-    : params_(std::move(params)), buffers_(params_.size()), lr_(lr), momentum_(momentum) {}
+HeavyBallSgd::HeavyBallSgd(std::vector<torch::Tensor> params, double lr, double momentum, double weight_decay)
+    : params_(std::move(params)), buffers_(params_.size()), lr_(lr), momentum_(momentum), weight_decay_(weight_decay) {}
 
 void HeavyBallSgd::adopt_buffers(std::vector<torch::Tensor> buffers) {
   if (buffers.size() != params_.size()) {
@@ -28,6 +28,7 @@ void HeavyBallSgd::step() {
     auto& p = params_[i];
     if (!p.grad().defined()) continue;
     torch::Tensor d_p = p.grad();
+    if (weight_decay_ != 0.0) d_p = d_p.add(p, weight_decay_);
     if (momentum_ != 0.0) {
       auto& buf = buffers_[i];
       if (!buf.defined()) {

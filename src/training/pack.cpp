@@ -90,10 +90,11 @@ torch::Tensor PackTrainer::train_step(const torch::Tensor& idx) {
   const auto losses = compute_pack_losses(job_.train.loss, forward(x), y, binary_);
   losses.sum().backward();  // each model's loss depends on its own slice only
   torch::NoGradGuard no_grad;
-  const double m = job_.train.momentum;
+  const double m = job_.train.momentum, wd = job_.train.weight_decay;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     torch::Tensor d = params_[i].grad();
-    if (m != 0.0) {  // HeavyBallSgd's recursion, per model
+    if (wd != 0.0) d = d.add(params_[i], wd);  // coupled L2, as HeavyBallSgd
+    if (m != 0.0) {                            // HeavyBallSgd's recursion, per model
       if (!momentum_[i].defined()) {
         momentum_[i] = torch::clone(d).detach();
       } else {

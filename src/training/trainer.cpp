@@ -76,7 +76,8 @@ Trainer::Trainer(const config::JobConfig& job, const config::GridPoint& point, c
   torch::manual_seed(static_cast<std::uint64_t>(point.seed));
   model_ = make_mlp(data.x_train.size(1), point.width, job.model.depth, config::output_dim(job.data), job.model.init);
   model_->to(device, to_torch(job.train.dtype));
-  optimizer_ = std::make_unique<HeavyBallSgd>(model_->parameters(), point.lr, job.train.momentum);
+  optimizer_ =
+      std::make_unique<HeavyBallSgd>(model_->parameters(), point.lr, job.train.momentum, job.train.weight_decay);
   team_ = team != nullptr && team->size() > 1 ? team : nullptr;
   try_graph_ = device.is_cuda() && job.train.cuda_graphs && team_ == nullptr;  // a team's step talks to others
 }
@@ -252,7 +253,8 @@ struct Trainer::Run {
   RunOptions options;
   PointRecord rec;
   StopCriteria criteria;
-  bool gradient = false;  // an observer wants the full gradient
+  bool gradient = false;                 // an observer wants the full gradient
+  std::vector<PointObserver*> stepping;  // observers that want every step
 };
 
 Trainer::~Trainer() = default;
@@ -281,7 +283,10 @@ void Trainer::begin(const Layout& layout, const RunOptions& options) {
   run_->options = options;
   run_->rec.summary.point_id = point_.id;
   run_->rec.rows = Rows(layout, point_.id);
-  for (auto* o : options.observers) run_->gradient = run_->gradient || o->wants_full_gradient();
+  for (auto* o : options.observers) {
+    run_->gradient = run_->gradient || o->wants_full_gradient();
+    if (o->wants_steps()) run_->stepping.push_back(o);
+  }
   for (auto* o : options.observers) o->start(state(0));
   checkpoint(0, 0);
   run_->rec.summary.status = PointStatus::done;
@@ -296,6 +301,10 @@ bool Trainer::after_step(std::int64_t s, double loss) {
     r.rec.summary.status = stop->status;
     r.rec.summary.error = stop->why;
     return false;
+  }
+  if (!r.stepping.empty()) {
+    const PointState now = state(s);
+    for (auto* o : r.stepping) o->step(now);
   }
   if (r.next < r.schedule.size() && r.schedule[r.next] == s) checkpoint(r.next++, s);
   return true;

@@ -60,6 +60,7 @@ TEST(JobConfig, ParsesAValidJobWithDefaults) {
   EXPECT_EQ(job.train.threads, 1);
   EXPECT_EQ(job.train.dtype, DType::float32);
   EXPECT_EQ(job.train.momentum, 0.0);
+  EXPECT_EQ(job.train.weight_decay, 0.0);
   EXPECT_TRUE(job.train.cuda_graphs);
   EXPECT_EQ(job.train.pack, 1);
   EXPECT_EQ(job.train.team, 1);
@@ -76,8 +77,9 @@ TEST(JobConfig, KeepsTheSourceTextVerbatim) {
 TEST(JobConfig, ParsesFashionMnistDefaults) {
   Sections s;
   s.data = "kind = \"fashion_mnist\"\ntrain_size = 100\npca = 10\nnormalize = true\n";
-  s.train = "loss = \"cross_entropy\"\nsteps = 5\ndtype = \"float64\"\nmomentum = 0.5\n";
+  s.train = "loss = \"cross_entropy\"\nsteps = 5\ndtype = \"float64\"\nmomentum = 0.5\nweight_decay = 1e-4\n";
   const JobConfig job = parse_job(s.text(), "job.toml");
+  EXPECT_EQ(job.train.weight_decay, 1e-4);
   EXPECT_EQ(job.data.test_size, kFashionTestCount);
   EXPECT_FALSE(job.data.binary);
   EXPECT_EQ(job.data.path, kDefaultFashionMnistPath);
@@ -286,6 +288,10 @@ TEST(JobConfigRejects, BadTrainFields) {
   EXPECT_REJECTED(s, "train.steps = 0");
   s.train = "loss = \"mse\"\nsteps = 4\nmomentum = 1.0\n";
   EXPECT_REJECTED(s, "train.momentum = 1", "<= 0.999999");
+  s.train = "loss = \"mse\"\nsteps = 4\nweight_decay = -0.001\n";
+  EXPECT_REJECTED(s, "train.weight_decay = -0.001", ">= 0");
+  s.train = "loss = \"mse\"\nsteps = 4\nweight_decay = 2\n";
+  EXPECT_REJECTED(s, "train.weight_decay = 2", "<= 1");
   s.train = "loss = \"mse\"\nsteps = 4\nmomentum = -0.1\n";
   EXPECT_REJECTED(s, "train.momentum = -0.1", ">= 0");
   s.train = "loss = \"mse\"\nsteps = 4\ndtype = \"float16\"\n";

@@ -36,13 +36,15 @@ TEST(JobDifferences, NamesEachDifferingFieldWithBothValues) {
   other.data.train_size = 200;
   other.train.loss = LossKind::mse;
   other.model.init = InitKind::orthogonal;
+  other.train.weight_decay = 1e-4;
   const auto d = job_differences(base(), other);
-  ASSERT_EQ(d.size(), 5u);
+  ASSERT_EQ(d.size(), 6u);
   EXPECT_EQ(d[0], "grid.lr: store has [0.1, 0.2], job has [0.1]");
   EXPECT_EQ(d[1], "grid.batch: store has [8, \"full\"], job has [8, 32]");
   EXPECT_EQ(d[2], "data.train_size: store has 100, job has 200");
   EXPECT_EQ(d[3], "model.init: store has \"pytorch\", job has \"orthogonal\"");
   EXPECT_EQ(d[4], "train.loss: store has \"cross_entropy\", job has \"mse\"");
+  EXPECT_EQ(d[5], "train.weight_decay: store has 0, job has 0.0001");
 }
 
 }  // namespace

@@ -1,13 +1,15 @@
 """Checks that two stores of the same job hold bit-identical results, whatever
 their rank counts or interruptions. Clock readings and provenance may differ.
-Usage: /usr/bin/python3 compare_stores.py [--common] [--rtol R] A B
+Usage: /usr/bin/python3 compare_stores.py [--common] [--rtol R] [--ignore-key KEY]... A B
 --common: compare only the datasets both stores have (a version-1 store resumed
 by a newer lsweep against a store that lsweep made).
 --rtol R: floating-point values need only agree to R relative, to themselves
 or to their dataset's largest value (NaN equals NaN;
 integers and strings still bit for bit), and the jobs may differ in train.pack
 and train.team: a sweep trained in packs or teams against the same sweep
-trained point by point."""
+trained point by point.
+--ignore-key KEY: the jobs may differ in the line `KEY = ...` (a setting
+that must not change results, e.g. probes.diffusion's memory_mb)."""
 import sys
 
 import h5py
@@ -34,6 +36,13 @@ if "--rtol" in argv:
     i = argv.index("--rtol")
     rtol = float(argv[i + 1])
     del argv[i:i + 2]
+ignored = []
+while "--ignore-key" in argv:
+    i = argv.index("--ignore-key")
+    ignored.append(argv[i + 1])
+    del argv[i:i + 2]
+if rtol is not None:
+    ignored += ["pack", "team"]
 args = [x for x in argv if x != "--common"]
 common = "--common" in argv
 
@@ -52,9 +61,8 @@ def same(x, y):
 def job_text(f):
     text = f.attrs["job_toml"]
     text = text.decode() if isinstance(text, bytes) else str(text)
-    if rtol is not None:
-        text = "\n".join(line for line in text.splitlines() if not line.strip().startswith(("pack =", "team =")))
-    return text
+    keys = tuple(k + " =" for k in ignored)
+    return "\n".join(line for line in text.splitlines() if not keys or not line.strip().startswith(keys))
 
 
 with h5py.File(args[0], "r") as a, h5py.File(args[1], "r") as b:

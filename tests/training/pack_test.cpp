@@ -48,6 +48,16 @@ TEST(PackTrainer, EveryPointEqualsTheOnePointLoopAtFloat64) {
   }
 }
 
+TEST(PackTrainer, WeightDecayMatchesTheOnePointLoop) {
+  for (const double momentum : {0.0, 0.9}) {
+    auto job = gaussian_job(config::LossKind::cross_entropy, config::DType::float64, 60);
+    job.train.momentum = momentum;
+    job.train.weight_decay = 0.05;
+    const Dataset data = data_for(job);
+    expect_pack_matches_one_point_loop(job, data, {{0, 0.05, 8, 16, 0}, {1, 0.2, 8, 16, 1}});
+  }
+}
+
 TEST(PackTrainer, TenClassLossesMatchWithoutMomentum) {
   for (const auto loss : {config::LossKind::mse, config::LossKind::cross_entropy}) {
     auto job = gaussian_job(loss, config::DType::float64, 40);

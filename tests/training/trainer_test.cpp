@@ -248,13 +248,13 @@ TEST(Trainer, EvaluatingWithTheGradientGivesTheSameLossBitsAndTheWholeSetGradien
 }
 
 TEST(HeavyBallSgd, GivesTorchOptimSgdsBitsStepForStep) {
-  for (double momentum : {0.0, 0.9}) {
+  for (const auto& [momentum, decay] : {std::pair{0.0, 0.0}, {0.9, 0.0}, {0.0, 1e-2}, {0.9, 1e-2}}) {
     torch::manual_seed(1);
     auto a = make_mlp(5, 7, 2, 3, config::InitKind::pytorch);
     torch::manual_seed(1);
     auto b = make_mlp(5, 7, 2, 3, config::InitKind::pytorch);
-    HeavyBallSgd ours(a->parameters(), 0.05, momentum);
-    torch::optim::SGD theirs(b->parameters(), torch::optim::SGDOptions(0.05).momentum(momentum));
+    HeavyBallSgd ours(a->parameters(), 0.05, momentum, decay);
+    torch::optim::SGD theirs(b->parameters(), torch::optim::SGDOptions(0.05).momentum(momentum).weight_decay(decay));
     const auto x = torch::randn({16, 5});
     const auto y = torch::randint(0, 3, {16});
     for (int step = 0; step < 5; ++step) {
@@ -266,7 +266,9 @@ TEST(HeavyBallSgd, GivesTorchOptimSgdsBitsStepForStep) {
       theirs.step();
     }
     const auto pa = a->parameters(), pb = b->parameters();
-    for (std::size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << momentum << " " << i;
+    for (std::size_t i = 0; i < pa.size(); ++i) {
+      EXPECT_TRUE(torch::equal(pa[i], pb[i])) << momentum << " " << decay << " " << i;
+    }
     EXPECT_EQ(ours.momentum_buffers()[0].defined(), momentum > 0);
   }
 }

@@ -48,6 +48,7 @@ struct ModelConfig {
 struct TrainConfig {
   LossKind loss = LossKind::cross_entropy;
   double momentum = 0.0;
+  double weight_decay = 0.0;  ///< coupled L2 (torch.optim.SGD's weight_decay)
   std::int64_t steps = 0;
   DType dtype = DType::float32;
   std::int64_t checkpoints = 20;  ///< log-spaced evaluation steps in [1, steps]

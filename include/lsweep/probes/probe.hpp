@@ -39,6 +39,10 @@ class Registry : public config::ProbeCatalog {
   std::map<std::string, std::shared_ptr<const Probe>> probes_;
 };
 
+/// Every defined tensor of `tensors` (parameters() order), flattened and
+/// concatenated, on the CPU in `dtype`.
+torch::Tensor flatten_to_cpu(const std::vector<torch::Tensor>& tensors, torch::ScalarType dtype);
+
 /// The probes of this lsweep.
 const Registry& builtin();
 

@@ -84,6 +84,11 @@ class PointObserver {
   virtual std::unique_ptr<StopCriterion> stop_criterion() { return nullptr; }
   /// Whether checkpoint() and finish() need PointState::full_gradient.
   virtual bool wants_full_gradient() const { return false; }
+  /// Whether step() is to be called after every step taken.
+  virtual bool wants_steps() const { return false; }
+  /// After each step taken (state.step steps) that did not stop the point,
+  /// before that step's checkpoint, when wants_steps().
+  virtual void step(const PointState& /*state*/) {}
 };
 
 /// How a point runs besides its job: what may interrupt it and who watches.
