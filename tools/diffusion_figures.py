@@ -71,7 +71,7 @@ def chosen(d, points):
 def delta_panels(d, points, out):
     cols = min(3, max(1, len(points)))
     rows = (len(points) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols + 1, 3.6 * rows), squeeze=False, layout="constrained")
     colors = plt.cm.viridis(np.linspace(0, 1, len(d["waiting_time"])))
     for ax, i in zip(axes.flat, points):
         for j, tw in enumerate(d["waiting_time"]):

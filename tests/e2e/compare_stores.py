@@ -1,6 +1,6 @@
 """Checks that two stores of the same job hold bit-identical results, whatever
 their rank counts or interruptions. Clock readings and provenance may differ.
-Usage: /usr/bin/python3 compare_stores.py [--common] [--rtol R] [--ignore-key KEY]... A B
+Usage: /usr/bin/python3 compare_stores.py [--common] [--rtol R] [--ignore-key KEY]... [--skip DATASET]... A B
 --common: compare only the datasets both stores have (a version-1 store resumed
 by a newer lsweep against a store that lsweep made).
 --rtol R: floating-point values need only agree to R relative, to themselves
@@ -9,7 +9,9 @@ integers and strings still bit for bit), and the jobs may differ in train.pack
 and train.team: a sweep trained in packs or teams against the same sweep
 trained point by point.
 --ignore-key KEY: the jobs may differ in the line `KEY = ...` (a setting
-that must not change results, e.g. probes.diffusion's memory_mb)."""
+that must not change results, e.g. probes.diffusion's memory_mb).
+--skip DATASET: do not compare DATASET (e.g. probes/diffusion/spilled, which
+says where the snapshots lived)."""
 import sys
 
 import h5py
@@ -43,6 +45,10 @@ while "--ignore-key" in argv:
     del argv[i:i + 2]
 if rtol is not None:
     ignored += ["pack", "team"]
+while "--skip" in argv:
+    i = argv.index("--skip")
+    SKIP.add(argv[i + 1])
+    del argv[i:i + 2]
 args = [x for x in argv if x != "--common"]
 common = "--common" in argv
 
