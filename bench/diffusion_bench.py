@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from probe_bench import checkpoints, fashion  # noqa: E402
+from probe_bench import checkpoints, fashion, sgd_steps  # noqa: E402
 
 
 def distinct_log(lo, hi, n):
@@ -73,21 +73,14 @@ def run(job, x, y, probe):
     evaluate()
     if probe:
         observe(0)
-    order, pos, n = None, len(x), len(x)
-    for s in range(1, steps + 1):
-        if pos + batch > n:
-            order, pos = torch.randperm(n), 0
-        idx = order[pos:pos + batch]
-        pos += batch
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x.index_select(0, idx)), y.index_select(0, idx))
-        loss.backward()
-        opt.step()
-        loss.item()
+
+    def after_step(s):
         if probe and s in wanted:
             observe(s)
         if s in schedule:
             evaluate()
+
+    sgd_steps(model, opt, x, y, batch, steps, after_step)
     if probe:
         t0 = time.perf_counter()
         row = delta[-1]

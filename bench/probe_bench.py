@@ -47,7 +47,6 @@ def run(job, x, y, probe):
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=t.get("momentum", 0.0))
     theta0 = torch.cat([p.detach().flatten().double() for p in model.parameters()])
     schedule = set(checkpoints(t["steps"], t.get("checkpoints", 20)))
-    order, pos, n = None, len(x), len(x)
     start = time.perf_counter()
 
     def checkpoint():
@@ -65,7 +64,15 @@ def run(job, x, y, probe):
                 _ = torch.cat([b.flatten().double() for b in bufs]).norm().item() if bufs else 0.0
 
     checkpoint()
-    for s in range(1, t["steps"] + 1):
+    sgd_steps(model, opt, x, y, batch, t["steps"], lambda s: checkpoint() if s in schedule else None)
+    return time.perf_counter() - start
+
+
+def sgd_steps(model, opt, x, y, batch, steps, after_step):
+    """lsweep's minibatch loop: a fresh permutation each epoch, a last partial
+    batch dropped; after_step(s) after step s."""
+    order, pos, n = None, len(x), len(x)
+    for s in range(1, steps + 1):
         if pos + batch > n:
             order, pos = torch.randperm(n), 0
         idx = order[pos:pos + batch]
@@ -75,9 +82,7 @@ def run(job, x, y, probe):
         loss.backward()
         opt.step()
         loss.item()
-        if s in schedule:
-            checkpoint()
-    return time.perf_counter() - start
+        after_step(s)
 
 
 def main():

@@ -109,6 +109,22 @@ SnapshotStore::~SnapshotStore() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+// Moves one snapshot's bytes between `p` and the file at slot `slot` with
+// pwrite or pread (`io`), whole, retrying short and interrupted transfers.
+template <class Io, class Ptr>
+void SnapshotStore::transfer(Io io, Ptr p, std::int64_t slot, int error_at_eof, const char* what) const {
+  std::int64_t left = snapshot_bytes();
+  auto offset = static_cast<off_t>(slot * snapshot_bytes());
+  while (left > 0) {
+    const ssize_t n = io(fd_, p, static_cast<std::size_t>(left), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) scratch_error(folder_, what, n < 0 ? errno : error_at_eof);
+    p += n;
+    left -= n;
+    offset += n;
+  }
+}
+
 void SnapshotStore::put(std::int64_t slot, const torch::Tensor& v) {
   if (v.numel() != n_ || v.scalar_type() != dtype_ || !v.device().is_cpu()) {
     throw std::logic_error("SnapshotStore::put: a snapshot of another size, dtype or device");
@@ -118,33 +134,13 @@ void SnapshotStore::put(std::int64_t slot, const torch::Tensor& v) {
     return;
   }
   const auto c = v.contiguous();
-  const char* p = static_cast<const char*>(c.data_ptr());
-  std::int64_t left = snapshot_bytes();
-  auto offset = static_cast<off_t>(slot * snapshot_bytes());
-  while (left > 0) {
-    const ssize_t w = ::pwrite(fd_, p, static_cast<std::size_t>(left), offset);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) scratch_error(folder_, "writing a snapshot", w < 0 ? errno : ENOSPC);
-    p += w;
-    left -= w;
-    offset += w;
-  }
+  transfer(::pwrite, static_cast<const char*>(c.data_ptr()), slot, ENOSPC, "writing a snapshot");
 }
 
 torch::Tensor SnapshotStore::get(std::int64_t slot) const {
   if (fd_ < 0) return memory_.at(static_cast<std::size_t>(slot));
   auto out = torch::empty({n_}, torch::TensorOptions().dtype(dtype_));
-  char* p = static_cast<char*>(out.data_ptr());
-  std::int64_t left = snapshot_bytes();
-  auto offset = static_cast<off_t>(slot * snapshot_bytes());
-  while (left > 0) {
-    const ssize_t r = ::pread(fd_, p, static_cast<std::size_t>(left), offset);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) scratch_error(folder_, "reading a snapshot back", r < 0 ? errno : EIO);
-    p += r;
-    left -= r;
-    offset += r;
-  }
+  transfer(::pread, static_cast<char*>(out.data_ptr()), slot, EIO, "reading a snapshot back");
   return out;
 }
 

@@ -263,7 +263,9 @@ TEST(DiffusionProbe, OnATrainingRunEqualsTheDisplacementOfATwinTrainer) {
     expect_rows_near(*rec.rows.find(P::kDelta), delta_by_hand(job, point, data, s), 1e-12);
     const auto& ratio = *rec.rows.find(P::kRatio);
     for (double y : ratio) {
-      if (!std::isnan(y)) EXPECT_GE(y, 1.0);  // Y >= 1 always (Cauchy-Schwarz)
+      if (!std::isnan(y)) {
+        EXPECT_GE(y, 1.0);  // Y >= 1 always (Cauchy-Schwarz)
+      }
     }
     EXPECT_TRUE(std::isfinite(rec.summary.scalar(P::kFinalExponent)));
     EXPECT_GT(rec.summary.scalar(P::kFinalExponentErr), 0.0);

@@ -76,6 +76,8 @@ class SnapshotStore {
   std::int64_t snapshot_bytes() const { return n_ * static_cast<std::int64_t>(elementSize(dtype_)); }
 
  private:
+  template <class Io, class Ptr>
+  void transfer(Io io, Ptr p, std::int64_t slot, int error_at_eof, const char* what) const;
   std::int64_t n_;
   torch::ScalarType dtype_;
   std::vector<torch::Tensor> memory_;
