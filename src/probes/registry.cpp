@@ -1,8 +1,10 @@
 #include <torch/torch.h>
 
 #include "lsweep/common/error.hpp"
+#include "lsweep/config/layout.hpp"
 #include "lsweep/probes/curvature.hpp"
 #include "lsweep/probes/diffusion.hpp"
+#include "lsweep/probes/jamming.hpp"
 #include "lsweep/probes/probe.hpp"
 #include "lsweep/probes/weights.hpp"
 
@@ -33,11 +35,22 @@ torch::Tensor flatten_to_cpu(const std::vector<torch::Tensor>& tensors, torch::S
   return torch::cat(parts).to(torch::kCPU, dtype).contiguous();
 }
 
+DatasetSpec job_column(const char* path, std::shared_ptr<const std::vector<double>> values, std::string units,
+                       std::string meaning, const config::JobConfig& job) {
+  DatasetSpec s = config::layout::point_scalar(path, std::move(units), std::move(meaning), "", job);
+  s.type = ElementType::int64;
+  s.fill = 0.0;
+  s.role = Role::job;
+  s.content = [values] { return *values; };
+  return s;
+}
+
 const Registry& builtin() {
   static const Registry registry = [] {
     Registry r;
     r.add(std::make_shared<CurvatureProbe>());
     r.add(std::make_shared<DiffusionProbe>());
+    r.add(std::make_shared<JammingProbe>());
     r.add(std::make_shared<WeightsProbe>());
     return r;
   }();

@@ -34,16 +34,6 @@ std::vector<std::int64_t> parameter_counts(const config::JobConfig& job) {
   return out;
 }
 
-DatasetSpec job_column(const char* path, std::shared_ptr<const std::vector<double>> values, std::string meaning,
-                       const config::JobConfig& job) {
-  DatasetSpec s = L::point_scalar(path, "parameters", std::move(meaning), "", job);
-  s.type = ElementType::int64;
-  s.fill = 0.0;
-  s.role = Role::job;
-  s.content = [values] { return *values; };
-  return s;
-}
-
 DatasetSpec packed_params(const char* path, const PackedOffsets& offsets, std::string meaning) {
   DatasetSpec s;
   s.path = path;
@@ -144,9 +134,10 @@ Layout WeightsProbe::datasets(const config::JobConfig& job, const config::ProbeO
   for (auto c : counts) offsets->push_back(offsets->back() + c);
   const auto count_values = std::make_shared<const std::vector<double>>(counts.begin(), counts.end());
   const auto offset_values = std::make_shared<const std::vector<double>>(offsets->begin(), offsets->end() - 1);
-  l.push_back(job_column(kParamCount, count_values, "Parameters of the point's network (its row length).", job));
   l.push_back(
-      job_column(kParamOffset, offset_values, "Where the point's row starts in initial_params and final_params.", job));
+      job_column(kParamCount, count_values, "parameters", "Parameters of the point's network (its row length).", job));
+  l.push_back(job_column(kParamOffset, offset_values, "parameters",
+                         "Where the point's row starts in initial_params and final_params.", job));
   l.push_back(packed_params(kInitialParams, offsets,
                             "Every point's initial parameters, flattened in parameters() order, rows packed end to "
                             "end: point i is [param_offset[i], param_offset[i] + param_count[i])."));

@@ -43,6 +43,11 @@ class Registry : public config::ProbeCatalog {
 /// concatenated, on the CPU in `dtype`.
 torch::Tensor flatten_to_cpu(const std::vector<torch::Tensor>& tensors, torch::ScalarType dtype);
 
+/// A per-point int64 column the job determines ([N], Role::job, written at
+/// creation): `values` by point id.
+DatasetSpec job_column(const char* path, std::shared_ptr<const std::vector<double>> values, std::string units,
+                       std::string meaning, const config::JobConfig& job);
+
 /// The probes of this lsweep.
 const Registry& builtin();
 
