@@ -18,7 +18,9 @@ int run_command(const std::string& job_path, const std::string& store_path, doub
 /// `left_only`: print just the number of points still to run (pending, running, or torn).
 int status_command(const std::string& store_path, bool left_only, const config::ProbeCatalog& catalog);
 /// With `diffusion`: the across-grid fit of the diffusion intercepts (one
-/// row per width and quantity) instead of the per-point table.
-int report_command(const std::string& store_path, bool csv, bool diffusion, const config::ProbeCatalog& catalog);
+/// row per width and quantity) instead of the per-point table; with
+/// `transitions`: N* of each (lr, batch) line (transitions.hpp).
+int report_command(const std::string& store_path, bool csv, bool diffusion, bool transitions,
+                   const config::ProbeCatalog& catalog);
 
 }  // namespace lsweep::cli

@@ -40,9 +40,16 @@ int main(int argc, char** argv) {
   report->add_option("STORE", store_path, "store written by lsweep run")->required();
   report->add_flag("--csv", csv, "write CSV to stdout instead of a table");
   bool diffusion = false;
-  report->add_flag("--diffusion", diffusion,
-                   "per width: fit the diffusion intercepts of the done points against ln lr and ln batch "
-                   "(needs [probes.diffusion])");
+  auto* diffusion_flag =
+      report->add_flag("--diffusion", diffusion,
+                       "per width: fit the diffusion intercepts of the done points against ln lr and ln batch "
+                       "(needs [probes.diffusion])");
+  bool transitions = false;
+  report
+      ->add_flag("--transitions", transitions,
+                 "per (lr, batch): N*, the smallest width at which at least half of the seeds fit, with its bracket "
+                 "(needs [probes.jamming])")
+      ->excludes(diffusion_flag);
 
   try {
     app.parse(argc, argv);
@@ -55,7 +62,7 @@ int main(int argc, char** argv) {
     if (*validate) return cli::validate_command(job_path, catalog);
     if (*run) return cli::run_command(job_path, store_path, progress_seconds, catalog);
     if (*status) return cli::status_command(store_path, left_only, catalog);
-    if (*report) return cli::report_command(store_path, csv, diffusion, catalog);
+    if (*report) return cli::report_command(store_path, csv, diffusion, transitions, catalog);
   } catch (const ConfigError& e) {
     std::cerr << "lsweep: error: " << e.what() << "\n";
     return cli::kBadInput;

@@ -16,6 +16,7 @@
 #include "lsweep/common/results.hpp"
 #include "lsweep/config/layout.hpp"
 #include "lsweep/store/store_reader.hpp"
+#include "transitions.hpp"
 
 namespace lsweep::cli {
 namespace {
@@ -226,12 +227,56 @@ std::vector<Column> diffusion_columns(const store::StoreReader& r, bool exact) {
   return cols;
 }
 
+// --transitions: N* per (lr, batch) from the done points of a jamming scan.
+std::vector<Column> transition_columns(const store::StoreReader& r, bool exact) {
+  if (!find_spec(r.layout(), "/probes/jamming/fitted")) {
+    throw ConfigError("lsweep report --transitions: store " + r.path() +
+                      " has no jamming results (its job has no [probes.jamming] table); allowed: a store of a job "
+                      "with [probes.jamming]");
+  }
+  namespace L = config::layout;
+  const auto lr = r.doubles(L::kLr), batch = r.doubles(L::kBatch), width = r.doubles(L::kWidth);
+  const auto weights = r.doubles("/probes/jamming/weight_count");
+  const auto fitted = r.doubles("/probes/jamming/fitted"), dead = r.doubles("/probes/jamming/dead_network");
+  const auto status = r.statuses();
+  std::vector<JammingRow> rows;
+  for (std::size_t i = 0; i < status.size(); ++i) {
+    if (status[i] == PointStatus::done)
+      rows.push_back({lr[i], batch[i], width[i], weights[i], fitted[i] == 1.0, dead[i] == 1.0});
+  }
+  std::vector<Column> cols;
+  for (const char* name :
+       {"lr", "batch", "points", "widths", "outcome", "n_star", "n_star_low", "n_star_high", "width_low", "width_high",
+        "fraction_low", "fraction_high", "p_over_n_star", "dead_unfitted"}) {
+    cols.push_back({name, {}});
+  }
+  for (const auto& t : transitions(rows, static_cast<double>(r.job().data.train_size))) {
+    const std::vector<std::string> cells{number(t.lr, true),
+                                         number(t.batch, true),
+                                         std::to_string(t.points),
+                                         std::to_string(t.widths),
+                                         t.outcome,
+                                         number(t.n_star, true),
+                                         number(t.n_star_low, true),
+                                         number(t.n_star_high, true),
+                                         number(t.width_low, true),
+                                         number(t.width_high, true),
+                                         number(t.fraction_low, exact),
+                                         number(t.fraction_high, exact),
+                                         number(t.p_over_n_star, exact),
+                                         std::to_string(t.dead_unfitted)};
+    for (std::size_t c = 0; c < cells.size(); ++c) cols[c].cells.push_back(cells[c]);
+  }
+  return cols;
+}
+
 }  // namespace
 
-int report_command(const std::string& store_path, bool csv, bool diffusion, const config::ProbeCatalog& catalog) {
+int report_command(const std::string& store_path, bool csv, bool diffusion, bool transitions_only,
+                   const config::ProbeCatalog& catalog) {
   const store::StoreReader reader(store_path, catalog);
-  if (diffusion) {
-    const auto cols = diffusion_columns(reader, csv);
+  if (diffusion || transitions_only) {
+    const auto cols = diffusion ? diffusion_columns(reader, csv) : transition_columns(reader, csv);
     if (csv) {
       print_csv(cols);
     } else {
