@@ -139,6 +139,16 @@ void print_table(const store::StoreReader& r, const std::vector<Column>& cols) {
   std::cout << "\n";
 }
 
+// The store must hold `path`, a dataset of [probes.PROBE]; otherwise the
+// report's --diffusion or --transitions is refused.
+void require(const store::StoreReader& r, const char* path, const std::string& probe) {
+  if (find_spec(r.layout(), path)) return;
+  const std::string flag = probe == "diffusion" ? "--diffusion" : "--transitions";
+  throw ConfigError("lsweep report " + flag + ": store " + r.path() + " has no " + probe +
+                    " results (its job has no [probes." + probe + "] table); allowed: a store of a job with [probes." +
+                    probe + "]");
+}
+
 // --diffusion: for each width and each intercept (the largest waiting time's,
 // and the one from initialisation), least squares over the done points of
 //   intercept = constant + a ln(lr) + b ln(batch)
@@ -146,11 +156,7 @@ void print_table(const store::StoreReader& r, const std::vector<Column>& cols) {
 std::vector<Column> diffusion_columns(const store::StoreReader& r, bool exact) {
   const char* const intercepts[][2] = {{"/probes/diffusion/final_intercept", "diffusion_intercept"},
                                        {"/probes/diffusion/msd_intercept", "msd_intercept"}};
-  if (!find_spec(r.layout(), intercepts[0][0])) {
-    throw ConfigError("lsweep report --diffusion: store " + r.path() +
-                      " has no diffusion results (its job has no [probes.diffusion] table); allowed: a store of a "
-                      "job with [probes.diffusion]");
-  }
+  require(r, intercepts[0][0], "diffusion");
   namespace L = config::layout;
   const auto lr = r.doubles(L::kLr), batch = r.doubles(L::kBatch), width = r.doubles(L::kWidth);
   const auto exponent = r.doubles("/probes/diffusion/final_exponent");
@@ -229,11 +235,7 @@ std::vector<Column> diffusion_columns(const store::StoreReader& r, bool exact) {
 
 // --transitions: N* per (lr, batch) from the done points of a jamming scan.
 std::vector<Column> transition_columns(const store::StoreReader& r, bool exact) {
-  if (!find_spec(r.layout(), "/probes/jamming/fitted")) {
-    throw ConfigError("lsweep report --transitions: store " + r.path() +
-                      " has no jamming results (its job has no [probes.jamming] table); allowed: a store of a job "
-                      "with [probes.jamming]");
-  }
+  require(r, "/probes/jamming/fitted", "jamming");
   namespace L = config::layout;
   const auto lr = r.doubles(L::kLr), batch = r.doubles(L::kBatch), width = r.doubles(L::kWidth);
   const auto weights = r.doubles("/probes/jamming/weight_count");
