@@ -47,15 +47,18 @@ Gaps measure_gaps(const torch::Tensor& f, const torch::Tensor& y, double toleran
   const double* d = delta.data_ptr<double>();
   double sum_sq = 0.0;
   for (std::int64_t i = 0; i < delta.numel(); ++i) {
-    if (d[i] > 0) {
+    // A non-finite gap (a diverged network) is unsatisfied and an error: its
+    // histogram bin is the last.
+    const bool finite = std::isfinite(d[i]);
+    if (d[i] > 0 || !finite) {
       ++g.n_delta;
       sum_sq += d[i] * d[i];
-      g.unsatisfied[bin_of(d[i], bins, lo, hi)] += 1.0;
+      g.unsatisfied[finite ? bin_of(d[i], bins, lo, hi) : static_cast<std::size_t>(bins - 1)] += 1.0;
     } else {
       g.satisfied[bin_of(-d[i], bins, lo, hi)] += 1.0;
     }
-    if (d[i] > tolerance) ++g.n_delta_tol;
-    if (d[i] >= 1.0) ++g.errors;  // y f <= 0
+    if (d[i] > tolerance || !finite) ++g.n_delta_tol;
+    if (d[i] >= 1.0 || !finite) ++g.errors;  // y f <= 0
   }
   g.hinge_loss = delta.numel() > 0 ? 0.5 * sum_sq / static_cast<double>(delta.numel()) : 0.0;
   return g;

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <limits>
 
 #include "lsweep/common/error.hpp"
 #include "lsweep/config/grid.hpp"
@@ -44,6 +45,19 @@ TEST(JammingGaps, ValuesOutsideTheRangeGoToTheEndBins) {
   const auto y = torch::tensor({1.0, 1.0}, torch::kFloat64);
   const Gaps g = measure_gaps(torch::tensor({1.0 - 1e-12, -1e6}, torch::kFloat64), y, 0.0, 4, -8.0, 0.0);
   EXPECT_EQ(g.unsatisfied, (std::vector<double>{1, 0, 0, 1}));
+}
+
+TEST(JammingGaps, ANonFiniteOutputIsUnsatisfiedAndWrong) {
+  const auto y = torch::tensor({1.0, -1.0, 1.0}, torch::kFloat64);
+  const double nan = std::nan("");
+  const Gaps g = measure_gaps(torch::tensor({nan, std::numeric_limits<double>::infinity(), 5.0}, torch::kFloat64), y,
+                              1e-6, 4, -8.0, 0.0);
+  EXPECT_EQ(g.n_delta, 2);
+  EXPECT_EQ(g.n_delta_tol, 2);
+  EXPECT_EQ(g.errors, 2);
+  EXPECT_TRUE(std::isnan(g.hinge_loss));
+  EXPECT_EQ(g.unsatisfied, (std::vector<double>{0, 0, 0, 2}));
+  EXPECT_EQ(g.satisfied, (std::vector<double>{0, 0, 0, 1}));
 }
 
 TEST(JammingDeadUnits, CountsDeadUnitsPerLayerAndAConstantOutput) {
