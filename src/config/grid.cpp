@@ -56,13 +56,20 @@ std::vector<double> spaced_values(double from, double to, std::int64_t num, bool
   return values;
 }
 
-std::vector<std::int64_t> checkpoint_steps(std::int64_t steps, std::int64_t count) {
-  std::vector<std::int64_t> out{0};
-  const auto spaced = spaced_values(1.0, static_cast<double>(steps), std::max<std::int64_t>(count, 1), true);
-  for (double s : spaced) out.push_back(std::llround(s));
-  out.push_back(steps);
+std::vector<std::int64_t> log_spaced_steps(std::int64_t from, std::int64_t to, std::int64_t count) {
+  std::vector<std::int64_t> out;
+  for (double v : spaced_values(static_cast<double>(from), static_cast<double>(to), count, true)) {
+    out.push_back(std::llround(v));
+  }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<std::int64_t> checkpoint_steps(std::int64_t steps, std::int64_t count) {
+  auto out = log_spaced_steps(1, steps, std::max<std::int64_t>(count, 1));
+  out.insert(out.begin(), 0);
+  if (out.back() != steps) out.push_back(steps);  // count = 1 gives step 1 only
   return out;
 }
 

@@ -27,16 +27,6 @@ namespace {
 namespace L = config::layout;
 using P = DiffusionProbe;
 
-std::vector<std::int64_t> distinct_log_steps(std::int64_t from, std::int64_t to, std::int64_t count) {
-  std::vector<std::int64_t> out;
-  for (double v : config::spaced_values(static_cast<double>(from), static_cast<double>(to), count, true)) {
-    out.push_back(std::clamp<std::int64_t>(std::llround(v), from, to));
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
 std::string scratch_folder(const std::string& configured) {
   if (!configured.empty()) return configured;
   const char* tmp = std::getenv("TMPDIR");
@@ -85,8 +75,8 @@ DiffusionSchedule diffusion_schedule(std::int64_t steps, const DiffusionOptions&
   DiffusionSchedule s;
   s.steps = steps;
   const std::int64_t tw_max = o.tw_max > 0 ? o.tw_max : std::max(o.tw_min, steps / 2);
-  s.waiting_times = distinct_log_steps(o.tw_min, tw_max, o.waiting_times);
-  s.lags = distinct_log_steps(1, steps, o.lags);
+  s.waiting_times = config::log_spaced_steps(o.tw_min, tw_max, o.waiting_times);
+  s.lags = config::log_spaced_steps(1, steps, o.lags);
   return s;
 }
 

@@ -37,6 +37,10 @@ std::int64_t grid_size(const GridConfig& grid);
 /// [1, steps] rounded to integers, duplicates removed; always ends at `steps`.
 std::vector<std::int64_t> checkpoint_steps(std::int64_t steps, std::int64_t count);
 
+/// `count` log-spaced values from `from` to `to` (both included), rounded to
+/// integers, sorted, duplicates removed.
+std::vector<std::int64_t> log_spaced_steps(std::int64_t from, std::int64_t to, std::int64_t count);
+
 /// `num` values from `from` to `to` inclusive, log- or linearly spaced.
 std::vector<double> spaced_values(double from, double to, std::int64_t num, bool log_spacing);
 
