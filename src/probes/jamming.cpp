@@ -68,11 +68,11 @@ DeadUnits dead_units(torch::nn::Sequential& model, const torch::Tensor& x) {
   torch::NoGradGuard no_grad;
   DeadUnits out;
   torch::Tensor h = x;
-  const auto n = model->size();
-  for (std::size_t i = 0; i < n; ++i) {
-    h = model[i]->as<torch::nn::Linear>() ? model[i]->as<torch::nn::Linear>()->forward(h)
-                                          : model[i]->as<torch::nn::ReLU>()->forward(h);
-    if (model[i]->as<torch::nn::ReLU>()) {
+  for (std::size_t i = 0; i < model->size(); ++i) {
+    if (auto* linear = model[i]->as<torch::nn::Linear>()) {
+      h = linear->forward(h);
+    } else {  // make_mlp's other layers are ReLUs
+      h = torch::relu(h);
       out.per_layer.push_back((h > 0).any(0).logical_not().sum().item<std::int64_t>());
     }
   }
