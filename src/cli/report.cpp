@@ -171,9 +171,11 @@ std::vector<Column> diffusion_columns(const store::StoreReader& r, bool exact) {
         "slope_ln_batch_err", "constant", "constant_err", "residual_sd", "mean_diffusion_exponent"}) {
     cols.push_back({name, {}});
   }
+  const std::vector<double> intercept_values[] = {r.doubles(intercepts[0][0]), r.doubles(intercepts[1][0])};
   for (double w : widths) {
-    for (const auto& [path, quantity] : intercepts) {
-      const auto values = r.doubles(path);
+    for (std::size_t q = 0; q < 2; ++q) {
+      const auto& values = intercept_values[q];
+      const char* quantity = intercepts[q][1];
       std::vector<std::size_t> use;
       for (std::size_t i = 0; i < values.size(); ++i) {
         if (width[i] == w && status[i] == PointStatus::done && std::isfinite(values[i])) use.push_back(i);
@@ -185,7 +187,8 @@ std::vector<Column> diffusion_columns(const store::StoreReader& r, bool exact) {
         }
         return seen.size();
       };
-      const bool by_lr = distinct(lr) > 1, by_batch = distinct(batch) > 1;
+      const std::size_t lr_values = distinct(lr), batch_values = distinct(batch);
+      const bool by_lr = lr_values > 1, by_batch = batch_values > 1;
       std::vector<std::vector<double>> rows;
       std::vector<double> y;
       double exponent_sum = 0.0;
@@ -217,8 +220,8 @@ std::vector<Column> diffusion_columns(const store::StoreReader& r, bool exact) {
           number(w, true),
           quantity,
           std::to_string(use.size()),
-          std::to_string(distinct(lr)),
-          std::to_string(distinct(batch)),
+          std::to_string(lr_values),
+          std::to_string(batch_values),
           number(a, exact),
           number(a_err, exact),
           number(b, exact),
