@@ -19,6 +19,7 @@ Usage: /usr/bin/python3 tools/diffusion_figures.py STORE [PREFIX] [--points 0,3,
 Needs Debian's python3-h5py, python3-numpy and python3-matplotlib."""
 import argparse
 import sys
+import tomllib
 
 import h5py
 import matplotlib
@@ -43,16 +44,8 @@ def read(store):
                   "final_intercept", "final_waiting_time", "msd_exponent", "msd_exponent_err", "msd_intercept"):
             d[k] = f[D + k][()]
         d["title"] = f.attrs["job_name"].decode()
-        d["weight_decay"] = weight_decay(f.attrs["job_toml"].decode())
+        d["weight_decay"] = tomllib.loads(f.attrs["job_toml"].decode())["train"].get("weight_decay", 0.0)
     return d
-
-
-def weight_decay(job_toml):
-    for line in job_toml.splitlines():
-        key, _, value = line.partition("=")
-        if key.strip() == "weight_decay":
-            return float(value.split("#")[0])
-    return 0.0
 
 
 def label(d, i):

@@ -14,6 +14,7 @@ from the store so the figure and the table agree).
 Usage: /usr/bin/python3 tools/jamming_figures.py STORE [PREFIX]   (PREFIX defaults to STORE without .h5)
 Needs Debian's python3-h5py, python3-numpy and python3-matplotlib."""
 import sys
+import tomllib
 
 import h5py
 import matplotlib
@@ -37,15 +38,8 @@ def read(store):
         for k in ("weight_count", "fitted", "dead_network", "n_delta_over_n"):
             d[k] = f[J + k][()]
         d["test_error"] = 1.0 - f["results/test_accuracy"][()]
-        job = f.attrs["job_toml"].decode()
+        d["P"] = tomllib.loads(f.attrs["job_toml"].decode())["data"]["train_size"]  # required by every job
         d["title"] = f.attrs["job_name"].decode()
-    d["P"] = None
-    for line in job.splitlines():
-        key, _, value = line.partition("=")
-        if key.strip() == "train_size":
-            d["P"] = int(value.split("#")[0])
-    if d["P"] is None:
-        sys.exit(f"jamming_figures.py: '{store}': its job names no data.train_size")
     return d
 
 
