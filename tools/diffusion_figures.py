@@ -141,7 +141,7 @@ def exponent_maps(d, out):
 def table(d):
     print("point,lr,batch,width,seed,status,diffusion_exponent,err,tw,intercept,msd_exponent,msd_err,"
           "msd_intercept,norm_first_tw,norm_last_tw")
-    names = {0: "pending", 1: "running", 2: "done", 3: "failed", 4: "diverged", 5: "timed_out"}
+    names = {0: "pending", 1: "running", 2: "done", 3: "failed", 4: "diverged", 5: "timed_out", 6: "unused"}
     for i in range(len(d["lr"])):
         print(f"{i},{d['lr'][i]:g},{d['batch'][i]},{d['width'][i]},{d['seed'][i]},{names.get(d['status'][i])},"
               f"{d['final_exponent'][i]:.4f},{d['final_exponent_err'][i]:.4f},{d['final_waiting_time'][i]:g},"

@@ -26,6 +26,7 @@ std::string progress_line(const StatusCounts& counts, double points_per_hour) {
   std::string line = std::to_string(total) + " points: " + n(PointStatus::done) + " done, " + n(PointStatus::failed) +
                      " failed, " + n(PointStatus::diverged) + " diverged, " + n(PointStatus::timed_out) +
                      " timed out, " + n(PointStatus::running) + " running, " + n(PointStatus::pending) + " pending";
+  if (counts[static_cast<int>(PointStatus::unused)] > 0) line += ", " + n(PointStatus::unused) + " unused";
   const auto left = counts[static_cast<int>(PointStatus::pending)] + counts[static_cast<int>(PointStatus::running)];
   if (!(points_per_hour > 0)) return line + "; rate not known yet";
   char rate[32];

@@ -20,6 +20,7 @@
 #include "lsweep/config/grid.hpp"
 #include "lsweep/config/layout.hpp"
 #include "lsweep/probes/probe.hpp"
+#include "lsweep/scheduler/bisection.hpp"
 #include "lsweep/scheduler/master.hpp"
 #include "lsweep/scheduler/mpi_transport.hpp"
 #include "lsweep/scheduler/worker.hpp"
@@ -176,7 +177,10 @@ class TrainingRunner : public scheduler::PointRunner {
       }
       return out;
     }
-    for (const auto& p : points) store_.mark_running(p.id);
+    for (const auto& p : points) {
+      if (job_.grid.bisect > 0) store_.assign_width(p.id, p.width);  // a reserved row's chosen width
+      store_.mark_running(p.id);
+    }
     if (!data_.data) throw TrainingError(data_.error);
     std::vector<PointRecord> records;
     try {
@@ -281,14 +285,24 @@ class Progress {
     counts_[static_cast<int>(PointStatus::running)] = 0;
   }
 
-  void on_dispatch() {
+  void on_dispatch(const config::GridPoint& p) {
+    widths_[p.id] = p.width;  // a width chosen by grid.bisect is not the grid's
     --counts_[static_cast<int>(PointStatus::pending)];
     ++counts_[static_cast<int>(PointStatus::running)];
   }
 
+  // A row reserved for grid.bisect that it will not need.
+  void on_unused(const config::GridPoint& p) {
+    log::info("point ", p.id, " (lr ", p.lr, ", batch ", p.batch, ", seed ", p.seed,
+              "): unused (the width bisection of its line is resolved)");
+    --counts_[static_cast<int>(PointStatus::pending)];
+    ++counts_[static_cast<int>(PointStatus::unused)];
+  }
+
   void on_result(const PointSummary& s) {
     const auto& p = points_[static_cast<std::size_t>(s.point_id)];
-    log::info("point ", s.point_id, " (lr ", p.lr, ", batch ", p.batch, ", width ", p.width, ", seed ", p.seed,
+    const auto width = widths_.count(s.point_id) ? widths_.at(s.point_id) : p.width;
+    log::info("point ", s.point_id, " (lr ", p.lr, ", batch ", p.batch, ", width ", width, ", seed ", p.seed,
               "): ", to_string(s.status), ", train loss ", s.scalar(config::layout::kFinalTrainLoss),
               ", test accuracy ", s.scalar(config::layout::kTestAccuracy), ", ", s.wall_seconds, " s",
               s.error.empty() ? "" : " [" + s.error + "]");
@@ -306,6 +320,7 @@ class Progress {
 
  private:
   const std::vector<config::GridPoint>& points_;
+  std::map<std::int64_t, std::int64_t> widths_;  // of the points dispatched
   StatusCounts counts_;
   std::chrono::steady_clock::time_point start_;
   std::int64_t finished_ = 0;
@@ -359,14 +374,34 @@ std::int64_t run_role(const config::JobConfig& job, const std::vector<config::Gr
   for (auto id : plan.todo) todo.push_back(points[static_cast<std::size_t>(id)]);
   Progress progress(points, plan.counts);
   scheduler::MasterOptions options;
-  options.on_dispatch = [&](const config::GridPoint&) { progress.on_dispatch(); };
+  options.on_dispatch = [&](const config::GridPoint& p) { progress.on_dispatch(p); };
   options.on_result = [&](const PointSummary& s) { progress.on_result(s); };
   options.on_unrecorded = [&](const PointSummary& s) { store.write_summary(s); };
   options.on_tick = [&] { progress.log_line(); };
   options.tick = std::chrono::milliseconds(static_cast<std::int64_t>(progress_seconds * 1000));
   options.draining = [] { return drain_requested().load(); };
   options.team_size = static_cast<int>(job.train.team);
-  scheduler::run_master(transport, todo, options, order_by_pack(job, points, todo));
+  if (job.grid.bisect > 0) {
+    // Reserved rows the bisection does not need are written as unused at once.
+    scheduler::BisectionSource source(job, points, plan.todo, plan.ended, [&](const config::GridPoint& p) {
+      store.write_summary(unfinished_summary(p.id, PointStatus::unused, ""));
+      progress.on_unused(p);
+    });
+    scheduler::run_master(transport, source, options);
+    for (std::size_t i = 0; i < source.lines().size(); ++i) {
+      const auto& l = source.lines()[i];
+      if (!l.resolved) continue;
+      const auto& first = points[i * static_cast<std::size_t>(job.grid.width.size() + job.grid.bisect) *
+                                 job.grid.seed.size()];
+      log::info("bisection of lr ", first.lr, ", batch ", first.batch, ": ",
+                l.low && l.high ? "N* between widths " + std::to_string(*l.low) + " and " + std::to_string(*l.high)
+                : l.high        ? "fits at every width"
+                                : "fits at no width",
+                " (", l.chosen.size(), " width(s) bisected)");
+    }
+  } else {
+    scheduler::run_master(transport, todo, options, order_by_pack(job, points, todo));
+  }
   progress.log_line();
   if (drain_requested()) log::warn("drained on a signal: ", progress.left(), " point(s) left for a resume");
   return progress.left();

@@ -15,6 +15,8 @@
 #include "lsweep/common/log.hpp"
 #include "lsweep/config/grid.hpp"
 #include "lsweep/config/job_diff.hpp"
+#include "lsweep/config/layout.hpp"
+#include "lsweep/probes/jamming.hpp"
 #include "lsweep/store/schema.hpp"
 #include "lsweep/store/store_reader.hpp"
 
@@ -110,6 +112,17 @@ StorePlan plan_resume(const std::string& path, const config::JobConfig& job, con
         log::warn("point ", i, " of ", path, " is ", to_string(status[i]),
                   " but its row checksum does not match (torn by a crash): it runs again");
       if (s == PointStatus::pending || s == PointStatus::running) plan.todo.push_back(static_cast<std::int64_t>(i));
+    }
+    if (job.grid.bisect > 0) {  // what the bisection learnt before
+      const auto width = reader->doubles(config::layout::kWidth);
+      const auto fitted = reader->doubles(probes::JammingProbe::kFitted);
+      for (std::size_t i = 0; i < status.size(); ++i) {
+        if (torn[i] || status[i] == PointStatus::pending || status[i] == PointStatus::running ||
+            status[i] == PointStatus::unused)
+          continue;
+        plan.ended[static_cast<std::int64_t>(i)] = {static_cast<std::int64_t>(width[i]),
+                                                    status[i] == PointStatus::done && fitted[i] == 1.0};
+      }
     }
   } catch (const StorageError& e) {
     return untouched(e.what());

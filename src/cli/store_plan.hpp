@@ -3,10 +3,12 @@
 // store or resumes an existing one, and which points are left to run.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "lsweep/config/job_config.hpp"
+#include "lsweep/scheduler/bisection.hpp"
 #include "progress.hpp"
 #include "store_lock.hpp"
 
@@ -18,6 +20,9 @@ struct StorePlan {
   bool resume = false;             ///< open the existing store instead of creating one
   std::vector<std::int64_t> todo;  ///< point ids to run (pending or running in the store)
   StatusCounts counts{};           ///< the store's points by status (rank 0 only: not broadcast)
+  /// With grid.bisect, the points that ended, with their stored widths and
+  /// whether they fitted (rank 0 only: not broadcast).
+  std::map<std::int64_t, scheduler::EndedPoint> ended;
   StoreLock lock;                  ///< rank 0 only: held for the whole run
 };
 

@@ -4,6 +4,8 @@
 #include <map>
 #include <utility>
 
+#include "lsweep/scheduler/bisection.hpp"
+
 namespace lsweep::cli {
 
 std::vector<Transition> transitions(const std::vector<JammingRow>& rows, double train_size) {
@@ -35,7 +37,7 @@ std::vector<Transition> transitions(const std::vector<JammingRow>& rows, double 
       t.points += c.seeds;
       if (found) continue;
       const double fraction = static_cast<double>(c.fitted) / static_cast<double>(c.seeds);
-      if (2 * c.fitted >= c.seeds) {
+      if (scheduler::half_fitted(c.fitted, c.seeds)) {
         found = true;
         t.width_high = width;
         t.n_star = t.n_star_high = c.weights;

@@ -45,14 +45,16 @@ int validate_command(const std::string& job_path, const config::ProbeCatalog& ca
   for (auto w : g.width) wmin = std::min(wmin, w), wmax = std::max(wmax, w);
   std::cout << job_path << ": valid\n"
             << "  points: " << n << " (lr " << g.lr.size() << " x batch " << g.batch.size() << " x width "
-            << g.width.size() << " x seed " << g.seed.size() << ")\n"
+            << g.width.size() << (g.bisect > 0 ? " + " + std::to_string(g.bisect) + " bisected" : std::string())
+            << " x seed " << g.seed.size() << ")\n"
             << "  data: " << config::to_string(job.data.kind) << ", P = " << job.data.train_size << ", test "
             << job.data.test_size << ", input dim " << in << ", outputs " << out << "\n"
             << "  model: depth " << job.model.depth << ", parameters "
             << training::mlp_parameter_count(in, wmin, job.model.depth, out) << " to "
             << training::mlp_parameter_count(in, wmax, job.model.depth, out) << "\n"
             << "  training: " << job.train.steps << " steps, evaluated at " << k << " checkpoint steps (0 to "
-            << job.train.steps << "), loss " << config::to_string(job.train.loss) << ", "
+            << job.train.steps << "), " << config::to_string(job.train.optimizer) << ", loss "
+            << config::to_string(job.train.loss) << ", "
             << config::to_string(job.train.dtype) << "\n"
             << "  probes: " << probe_list(job) << "\n"
             << "  store size: about "

@@ -12,6 +12,7 @@ const char* to_string(PointStatus status) {
     case PointStatus::failed: return "failed";
     case PointStatus::diverged: return "diverged";
     case PointStatus::timed_out: return "timed_out";
+    case PointStatus::unused: return "unused";
   }
   return "unknown";
 }

@@ -22,7 +22,8 @@ std::vector<std::int64_t> pack_ids(const JobConfig& job, const std::vector<GridP
 }
 
 std::int64_t grid_size(const GridConfig& grid) {
-  return static_cast<std::int64_t>(grid.lr.size() * grid.batch.size() * grid.width.size() * grid.seed.size());
+  return static_cast<std::int64_t>(grid.lr.size() * grid.batch.size() *
+                                   (grid.width.size() + static_cast<std::size_t>(grid.bisect)) * grid.seed.size());
 }
 
 std::vector<GridPoint> expand_grid(const JobConfig& job) {
@@ -30,7 +31,9 @@ std::vector<GridPoint> expand_grid(const JobConfig& job) {
   points.reserve(static_cast<std::size_t>(grid_size(job.grid)));
   for (double lr : job.grid.lr) {
     for (std::int64_t batch : job.grid.batch) {
-      for (std::int64_t width : job.grid.width) {
+      std::vector<std::int64_t> widths = job.grid.width;
+      widths.insert(widths.end(), static_cast<std::size_t>(job.grid.bisect), kReservedWidth);
+      for (std::int64_t width : widths) {
         for (std::int64_t seed : job.grid.seed) {
           const std::int64_t resolved = batch == kFullBatch ? job.data.train_size : batch;
           points.push_back({static_cast<std::int64_t>(points.size()), lr, resolved, width, seed});

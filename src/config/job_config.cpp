@@ -155,7 +155,13 @@ GridConfig parse_grid(TableReader& r) {
   g.width = as_integers(axis(r, "width", {true, 1, false, kMaxWidth, false}, std::nullopt));
   g.seed =
       as_integers(axis(r, "seed", {true, 0, false, static_cast<double>(kMaxSeed), false}, std::vector<double>{0.0}));
-  r.reject_unknown({"lr", "batch", "width", "seed"});
+  g.bisect = r.integer("bisect", 0, 16).value_or(0);
+  if (g.bisect > 0 && g.width.size() < 2) {
+    r.fail(*r.find("bisect"), r.field("bisect"),
+           "needs at least two widths in grid.width (the bisection starts from their brackets); allowed: 0 with a "
+           "single width");
+  }
+  r.reject_unknown({"lr", "batch", "width", "seed", "bisect"});
   return g;
 }
 
@@ -214,9 +220,36 @@ TrainConfig parse_train(TableReader& r, const DataConfig& data) {
            "needs binary labels (data.binary = true or data.kind = \"gaussian\"); allowed with 10 "
            "classes: \"cross_entropy\" or \"mse\"");
   }
-  r.choice("optimizer", {"sgd"});
+  t.optimizer = static_cast<OptimizerKind>(r.choice("optimizer", {"sgd", "adam"}).value_or(0));
+  const bool adam = t.optimizer == OptimizerKind::adam;
   t.momentum = r.number("momentum", 0.0, 0.999999, false).value_or(0.0);
+  if (adam && t.momentum != 0.0) {
+    r.fail(*r.find("momentum"), r.field("momentum"),
+           "only for optimizer = \"sgd\"; Adam's moments are set by train.betas; allowed with Adam: 0 or absent");
+  }
   t.weight_decay = r.number("weight_decay", 0.0, 1.0, false).value_or(0.0);
+  if (const toml::node* betas = r.find("betas")) {
+    if (!adam) r.fail(*betas, r.field("betas"), "only for optimizer = \"adam\"");
+    const toml::array* a = betas->as_array();
+    const auto beta = [&](std::size_t i) { return a->get(i)->value<double>(); };
+    if (!a || a->size() != 2 || !beta(0) || !beta(1) || !(*beta(0) >= 0.0 && *beta(0) < 1.0) ||
+        !(*beta(1) >= 0.0 && *beta(1) < 1.0)) {
+      r.fail(*betas, r.field("betas"), "allowed: two numbers [beta1, beta2], each >= 0 and < 1");
+    }
+    t.beta1 = *beta(0);
+    t.beta2 = *beta(1);
+  }
+  if (r.find("eps") && !adam) r.fail(*r.find("eps"), r.field("eps"), "only for optimizer = \"adam\"");
+  t.eps = r.number("eps", 0.0, 1.0, true).value_or(1e-8);
+  if (const toml::table* decay = r.table("lr_decay")) {
+    TableReader d(*decay, r.origin(), r.field("lr_decay"));
+    const auto factor = d.number("factor", 1.0, 1e6, true);
+    if (!factor) d.fail_missing("factor", "allowed: a number > 1 (the rate is divided by it every `every` steps)");
+    const auto every = d.integer("every", 1, 1000000000);
+    if (!every) d.fail_missing("every", "allowed: an integer from 1 to 1000000000 (steps between divisions)");
+    t.lr_decay = {*factor, *every, d.number("floor", 0.0, 1e6, false).value_or(0.0)};
+    d.reject_unknown({"factor", "every", "floor"});
+  }
   const auto steps = r.integer("steps", 1, 1000000000);
   if (!steps) r.fail_missing("steps", "allowed: an integer from 1 to 1000000000");
   t.steps = *steps;
@@ -233,8 +266,13 @@ TrainConfig parse_train(TableReader& r, const DataConfig& data) {
            "cannot be combined with train.pack = " + std::to_string(t.pack) +
                "; allowed: packs (several points per worker) or teams (several workers per point), not both");
   }
-  r.reject_unknown({"loss", "optimizer", "momentum", "weight_decay", "steps", "dtype", "checkpoints", "threads",
-                    "device", "point_time_limit", "cuda_graphs", "pack", "team"});
+  if (t.pack > 1 && (adam || t.lr_decay.active())) {
+    r.fail(*r.find("pack"), r.field("pack"),
+           std::string("cannot be combined with ") + (adam ? "train.optimizer = \"adam\"" : "train.lr_decay") +
+               " (a pack takes plain SGD steps at a fixed rate); allowed: 1");
+  }
+  r.reject_unknown({"loss", "optimizer", "momentum", "weight_decay", "betas", "eps", "lr_decay", "steps", "dtype",
+                    "checkpoints", "threads", "device", "point_time_limit", "cuda_graphs", "pack", "team"});
   return t;
 }
 
@@ -253,15 +291,36 @@ void check_batches(const TableReader& r, const GridConfig& grid, const DataConfi
   }
 }
 
+// grid.bisect chooses widths from the jamming probe's results, one point per
+// worker; each extra width is a free width in the rows reserved for it.
+void check_bisect(const TableReader& r, const JobConfig& job) {
+  if (job.grid.bisect == 0) return;
+  const std::string head = r.origin() + ": grid.bisect = " + std::to_string(job.grid.bisect) + ": ";
+  if (!job.probe("jamming")) {
+    throw ConfigError(head + "needs [probes.jamming] (the bisection follows whether the seeds fit); allowed: 0 "
+                             "without it");
+  }
+  if (job.probe("weights")) {
+    throw ConfigError(head + "cannot be combined with [probes.weights] (its rows are packed by the width, fixed "
+                             "when the store is made); allowed: 0 with it");
+  }
+  if (job.train.pack > 1) {
+    throw ConfigError(head + "cannot be combined with train.pack = " + std::to_string(job.train.pack) +
+                      " (packs group points by width); allowed: train.pack = 1");
+  }
+}
+
 // The grid and the job text must fit the store: one row per point, and the
 // job text in an attribute (HDF5 keeps attributes under 64 KiB by default).
 void check_sizes(const std::string& origin, const JobConfig& job) {
   const auto& g = job.grid;
   const double points = static_cast<double>(g.lr.size()) * static_cast<double>(g.batch.size()) *
-                        static_cast<double>(g.width.size()) * static_cast<double>(g.seed.size());
+                        static_cast<double>(static_cast<std::int64_t>(g.width.size()) + g.bisect) *
+                        static_cast<double>(g.seed.size());
   if (points > static_cast<double>(kMaxPoints)) {
     throw ConfigError(origin + ": the grid has " + std::to_string(g.lr.size()) + " lr x " +
-                      std::to_string(g.batch.size()) + " batch x " + std::to_string(g.width.size()) + " width x " +
+                      std::to_string(g.batch.size()) + " batch x " +
+                      std::to_string(static_cast<std::int64_t>(g.width.size()) + g.bisect) + " width x " +
                       std::to_string(g.seed.size()) + " seed = " + shortest_double(points) +
                       " points: allowed at most " + std::to_string(kMaxPoints) + " (split the sweep)");
   }
@@ -327,6 +386,7 @@ JobConfig parse_job(std::string_view text, const std::string& origin, const Prob
   job.train = section(root, "train", [&](TableReader& r) { return parse_train(r, job.data); });
   check_batches(root, job.grid, job.data);
   job.probes = parse_probes(root, job, catalog);
+  check_bisect(root, job);
   root.reject_unknown({"name", "grid", "data", "model", "train", "probes"});
   check_sizes(origin, job);
   return job;
@@ -388,6 +448,7 @@ const char* to_string(LossKind kind) {
   }
   return "?";
 }
+const char* to_string(OptimizerKind kind) { return kind == OptimizerKind::sgd ? "sgd" : "adam"; }
 const char* to_string(DType kind) { return kind == DType::float32 ? "float32" : "float64"; }
 const char* to_string(InitKind kind) { return kind == InitKind::pytorch ? "pytorch" : "orthogonal"; }
 const char* to_string(DeviceKind kind) {

@@ -86,6 +86,7 @@ std::vector<std::string> job_differences(const JobConfig& s, const JobConfig& c)
   d.compare_text("grid.batch", batches(s.grid.batch), batches(c.grid.batch));
   d.compare("grid.width", s.grid.width, c.grid.width);
   d.compare("grid.seed", s.grid.seed, c.grid.seed);
+  d.compare("grid.bisect", s.grid.bisect, c.grid.bisect);
   d.compare("data.kind", s.data.kind, c.data.kind);
   d.compare("data.train_size", s.data.train_size, c.data.train_size);
   d.compare("data.test_size", s.data.test_size, c.data.test_size);
@@ -97,7 +98,14 @@ std::vector<std::string> job_differences(const JobConfig& s, const JobConfig& c)
   d.compare("model.depth", s.model.depth, c.model.depth);
   d.compare("model.init", s.model.init, c.model.init);
   d.compare("train.loss", s.train.loss, c.train.loss);
+  d.compare("train.optimizer", s.train.optimizer, c.train.optimizer);
   d.compare("train.momentum", s.train.momentum, c.train.momentum);
+  d.compare("train.betas", std::vector<double>{s.train.beta1, s.train.beta2},
+            std::vector<double>{c.train.beta1, c.train.beta2});
+  d.compare("train.eps", s.train.eps, c.train.eps);
+  d.compare("train.lr_decay.factor", s.train.lr_decay.factor, c.train.lr_decay.factor);
+  d.compare("train.lr_decay.every", s.train.lr_decay.every, c.train.lr_decay.every);
+  d.compare("train.lr_decay.floor", s.train.lr_decay.floor, c.train.lr_decay.floor);
   d.compare("train.weight_decay", s.train.weight_decay, c.train.weight_decay);
   d.compare("train.steps", s.train.steps, c.train.steps);
   d.compare("train.dtype", s.train.dtype, c.train.dtype);

@@ -115,7 +115,7 @@ class CurvatureObserver : public training::PointObserver {
     C::HessianOperator h(subj.model, subj.x, subj.y, loss(s), o_.chunk);
     C::Tridiagonal run;
     m.spectrum = C::extreme_eigenvalues(h, o_.top_k, o_.lanczos_steps, seed(checkpoint, kLanczosStart), &run);
-    m.eos_ratio = m.spectrum.top[0] * point_.lr / (2.0 + 2.0 * momentum_);
+    m.eos_ratio = m.spectrum.top[0] * s.optimizer.lr() / (2.0 + 2.0 * momentum_);  // the rate of the next step
     if (o_.trace_products > 0) {
       m.trace = C::lanczos_deflated_trace(h, run, o_.trace_products, seed(checkpoint, kTraceVectors));
     }
@@ -267,7 +267,7 @@ Layout CurvatureProbe::datasets(const config::JobConfig& job, const config::Prob
     series(kLambdaMin, "loss", "Smallest (most negative) Ritz value of the same Lanczos run.");
     series(kLambdaMinResidual, "loss", "||H v - lambda v|| of lambda_min's Ritz vector.");
   }
-  series(kEosRatio, "1", "lambda_max * lr / (2 + 2 momentum): 1 at the edge of stability.");
+  series(kEosRatio, "1", "lambda_max * lr / (2 + 2 momentum), lr the rate of the next step: 1 at the edge of stability (of SGD).");
   if (o.trace_products > 0) {
     series(kTrace, "loss",
            "Hessian trace: sum of the Lanczos run's alpha (its Krylov space, exact) plus Hutchinson with "

@@ -141,6 +141,8 @@ class JammingObserver : public training::PointObserver {
       : options_(o),
         checkpoints_(config::checkpoint_steps(job.train.steps, job.train.checkpoints)),
         weights_(static_cast<double>(weight_count(config::input_dim(job.data), width, job.model.depth, 1))),
+        params_(static_cast<double>(
+            training::mlp_parameter_count(config::input_dim(job.data), width, job.model.depth, 1))),
         state_(std::make_shared<JammingState>()) {
     state_->options = &options_;
   }
@@ -166,6 +168,8 @@ class JammingObserver : public training::PointObserver {
   void finish(const training::PointState& s, Rows& rows) override {
     const Gaps g = state_->at(s.step);
     const double p = static_cast<double>(s.x_train.size(0));
+    rows[P::kWeightCount] = {weights_};
+    rows[P::kParamCount] = {params_};
     rows[P::kFinalNDelta] = {static_cast<double>(g.n_delta)};
     rows[P::kFinalNDeltaTol] = {static_cast<double>(g.n_delta_tol)};
     rows[P::kNDeltaOverP] = {static_cast<double>(g.n_delta) / p};
@@ -185,19 +189,9 @@ class JammingObserver : public training::PointObserver {
  private:
   JammingOptions options_;
   std::vector<std::int64_t> checkpoints_;
-  double weights_;
+  double weights_, params_;
   std::shared_ptr<JammingState> state_;
 };
-
-std::shared_ptr<const std::vector<double>> counts(const config::JobConfig& job, bool biases) {
-  auto out = std::make_shared<std::vector<double>>();
-  const auto in = config::input_dim(job.data);
-  for (const auto& p : config::expand_grid(job)) {
-    out->push_back(static_cast<double>(biases ? training::mlp_parameter_count(in, p.width, job.model.depth, 1)
-                                              : weight_count(in, p.width, job.model.depth, 1)));
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -239,9 +233,11 @@ std::vector<config::ProbeField> JammingProbe::fields(const config::ProbeOptions&
 Layout JammingProbe::datasets(const config::JobConfig& job, const config::ProbeOptions& options) const {
   const auto& o = dynamic_cast<const JammingOptions&>(options);
   Layout l;
-  l.push_back(job_column(kWeightCount, counts(job, false), "weights",
-                         "N: the network's weights without biases, d h + (L - 1) h^2 + h (Geiger et al.).", job));
-  l.push_back(job_column(kParamCount, counts(job, true), "parameters", "The network's weights and biases.", job));
+  // Results, not job columns: a width chosen by grid.bisect is known only when its point runs.
+  l.push_back(L::point_scalar(kWeightCount, "weights",
+                              "N: the network's weights without biases, d h + (L - 1) h^2 + h (Geiger et al.).", "",
+                              job));
+  l.push_back(L::point_scalar(kParamCount, "parameters", "The network's weights and biases.", "", job));
   DatasetSpec edges;
   edges.path = kHistEdges;
   edges.dims = {{Axis::fixed, o.bins + 1}};

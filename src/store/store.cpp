@@ -358,6 +358,13 @@ void Store::mark_running(std::int64_t point_id) {
   }
 }
 
+void Store::assign_width(std::int64_t point_id, std::int64_t width) {
+  check_point(point_id);
+  const DatasetSpec* spec = find_spec(layout_, config::layout::kWidth);
+  if (!spec) fail("the store has no " + std::string(config::layout::kWidth));
+  write_row(*spec, point_id, &width, 1);
+}
+
 void Store::write_summary(const PointSummary& summary) { write_point(PointRecord{summary, {}}); }
 
 void Store::write_point(const PointRecord& r) {

@@ -93,8 +93,8 @@ torch::Tensor PackTrainer::train_step(const torch::Tensor& idx) {
   const double m = job_.train.momentum, wd = job_.train.weight_decay;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     torch::Tensor d = params_[i].grad();
-    if (wd != 0.0) d = d.add(params_[i], wd);  // coupled L2, as HeavyBallSgd
-    if (m != 0.0) {                            // HeavyBallSgd's recursion, per model
+    if (wd != 0.0) d = d.add(params_[i], wd);  // coupled L2, as Optimizer's SGD
+    if (m != 0.0) {                            // Optimizer's SGD recursion, per model
       if (!momentum_[i].defined()) {
         momentum_[i] = torch::clone(d).detach();
       } else {

@@ -76,10 +76,11 @@ Trainer::Trainer(const config::JobConfig& job, const config::GridPoint& point, c
   torch::manual_seed(static_cast<std::uint64_t>(point.seed));
   model_ = make_mlp(data.x_train.size(1), point.width, job.model.depth, config::output_dim(job.data), job.model.init);
   model_->to(device, to_torch(job.train.dtype));
-  optimizer_ =
-      std::make_unique<HeavyBallSgd>(model_->parameters(), point.lr, job.train.momentum, job.train.weight_decay);
+  optimizer_ = std::make_unique<Optimizer>(model_->parameters(), job.train, point.lr);
   team_ = team != nullptr && team->size() > 1 ? team : nullptr;
-  try_graph_ = device.is_cuda() && job.train.cuda_graphs && team_ == nullptr;  // a team's step talks to others
+  // A team's step talks to others; Adam and a decaying rate change the step's
+  // constants every step, which a replayed graph would not.
+  try_graph_ = device.is_cuda() && job.train.cuda_graphs && team_ == nullptr && optimizer_->fixed_step();
 }
 
 torch::Tensor Trainer::train_step(const torch::Tensor& idx) {

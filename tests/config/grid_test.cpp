@@ -31,6 +31,23 @@ TEST(ExpandGrid, OrdersPointsRowMajorWithSeedFastest) {
   EXPECT_EQ(points[5].seed, 4);
 }
 
+TEST(ExpandGrid, ReservesBisectedWidthsAfterEachLinesOwn) {
+  JobConfig job = two_by_two();
+  job.grid.width = {4, 16};
+  job.grid.bisect = 2;
+  const auto points = expand_grid(job);
+  ASSERT_EQ(points.size(), 2u * 2u * 4u * 2u);
+  EXPECT_EQ(grid_size(job.grid), 32);
+  // Line (0.1, 10): widths 4, 16, then two reserved widths, each at both seeds.
+  const std::vector<std::int64_t> widths{4, 4, 16, 16, kReservedWidth, kReservedWidth, kReservedWidth, kReservedWidth};
+  for (std::size_t i = 0; i < widths.size(); ++i) {
+    EXPECT_EQ(points[i].width, widths[i]) << i;
+    EXPECT_EQ(points[i].batch, 10);
+    EXPECT_EQ(points[i + 8].batch, 100);
+    EXPECT_EQ(points[i].seed, i % 2 == 0 ? 3 : 4);
+  }
+}
+
 TEST(ExpandGrid, IsStableAcrossCalls) {
   const auto a = expand_grid(two_by_two());
   const auto b = expand_grid(two_by_two());

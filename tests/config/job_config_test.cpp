@@ -69,6 +69,33 @@ TEST(JobConfig, ParsesAValidJobWithDefaults) {
   EXPECT_EQ(output_dim(job.data), 1);
 }
 
+TEST(JobConfig, ParsesAdamAndAStepwiseDecay) {
+  Sections s;
+  s.train = "loss = \"mse\"\nsteps = 4\noptimizer = \"adam\"\nbetas = [0.8, 0.99]\neps = 1e-6\n"
+            "lr_decay = { factor = 10, every = 1000, floor = 1e-5 }\n";
+  const JobConfig job = parse_job(s.text(), "job.toml");
+  EXPECT_EQ(job.train.optimizer, OptimizerKind::adam);
+  EXPECT_EQ(job.train.beta1, 0.8);
+  EXPECT_EQ(job.train.beta2, 0.99);
+  EXPECT_EQ(job.train.eps, 1e-6);
+  EXPECT_EQ(job.train.lr_decay.factor, 10.0);
+  EXPECT_EQ(job.train.lr_decay.every, 1000);
+  EXPECT_EQ(job.train.lr_decay.floor, 1e-5);
+  const JobConfig plain = parse_job(Sections{}.text(), "job.toml");
+  EXPECT_EQ(plain.train.optimizer, OptimizerKind::sgd);
+  EXPECT_FALSE(plain.train.lr_decay.active());
+}
+
+TEST(JobConfig, BisectReservesWidthsPerLine) {
+  Sections s;
+  s.grid = "lr = [0.1, 0.01]\nbatch = [8]\nwidth = [4, 16]\nseed = [0, 1, 2]\nbisect = 3\n";
+  EXPECT_REJECTED(s, "grid.bisect = 3", "needs [probes.jamming]");
+  s.grid = "lr = [0.1]\nbatch = [8]\nwidth = [4]\nbisect = 2\n";
+  EXPECT_REJECTED(s, "grid.bisect = 2", "at least two widths");
+  s.grid = "lr = [0.1]\nbatch = [8]\nwidth = [4, 8]\nbisect = 17\n";
+  EXPECT_REJECTED(s, "grid.bisect = 17", "from 0 to 16");
+}
+
 TEST(JobConfig, KeepsTheSourceTextVerbatim) {
   const std::string text = Sections{}.text();
   EXPECT_EQ(parse_job(text, "job.toml").source_text, text);
@@ -296,8 +323,34 @@ TEST(JobConfigRejects, BadTrainFields) {
   EXPECT_REJECTED(s, "train.momentum = -0.1", ">= 0");
   s.train = "loss = \"mse\"\nsteps = 4\ndtype = \"float16\"\n";
   EXPECT_REJECTED(s, "train.dtype = \"float16\"", "\"float32\", \"float64\"");
-  s.train = "loss = \"mse\"\nsteps = 4\noptimizer = \"adam\"\n";
-  EXPECT_REJECTED(s, "train.optimizer = \"adam\"", "\"sgd\"");
+  s.train = "loss = \"mse\"\nsteps = 4\noptimizer = \"rmsprop\"\n";
+  EXPECT_REJECTED(s, "train.optimizer = \"rmsprop\"", "\"sgd\", \"adam\"");
+  s.train = "loss = \"mse\"\nsteps = 4\noptimizer = \"adam\"\nmomentum = 0.9\n";
+  EXPECT_REJECTED(s, "train.momentum = 0.9", "only for optimizer = \"sgd\"");
+  s.train = "loss = \"mse\"\nsteps = 4\nbetas = [0.9, 0.99]\n";
+  EXPECT_REJECTED(s, "train.betas", "only for optimizer = \"adam\"");
+  s.train = "loss = \"mse\"\nsteps = 4\noptimizer = \"adam\"\nbetas = [0.9, 1.0]\n";
+  EXPECT_REJECTED(s, "train.betas", "two numbers [beta1, beta2], each >= 0 and < 1");
+  s.train = "loss = \"mse\"\nsteps = 4\noptimizer = \"adam\"\nbetas = [0.9]\n";
+  EXPECT_REJECTED(s, "train.betas", "two numbers");
+  s.train = "loss = \"mse\"\nsteps = 4\neps = 1e-8\n";
+  EXPECT_REJECTED(s, "train.eps = 1e-08", "only for optimizer = \"adam\"");
+  s.train = "loss = \"mse\"\nsteps = 4\noptimizer = \"adam\"\neps = 0\n";
+  EXPECT_REJECTED(s, "train.eps = 0", "> 0");
+  s.train = "loss = \"mse\"\nsteps = 4\nlr_decay = { every = 10 }\n";
+  EXPECT_REJECTED(s, "train.lr_decay.factor is missing", "> 1");
+  s.train = "loss = \"mse\"\nsteps = 4\nlr_decay = { factor = 1, every = 10 }\n";
+  EXPECT_REJECTED(s, "train.lr_decay.factor = 1", "> 1");
+  s.train = "loss = \"mse\"\nsteps = 4\nlr_decay = { factor = 2 }\n";
+  EXPECT_REJECTED(s, "train.lr_decay.every is missing");
+  s.train = "loss = \"mse\"\nsteps = 4\nlr_decay = { factor = 2, every = 3, min = 0.1 }\n";
+  EXPECT_REJECTED(s, "unknown key 'train.lr_decay.min'");
+  s.train = "loss = \"mse\"\nsteps = 4\nlr_decay = 10\n";
+  EXPECT_REJECTED(s, "train.lr_decay = 10");
+  s.train = "loss = \"mse\"\nsteps = 4\noptimizer = \"adam\"\npack = 4\n";
+  EXPECT_REJECTED(s, "train.pack = 4", "cannot be combined with train.optimizer = \"adam\"", "allowed: 1");
+  s.train = "loss = \"mse\"\nsteps = 4\nlr_decay = { factor = 2, every = 3 }\npack = 4\n";
+  EXPECT_REJECTED(s, "train.pack = 4", "train.lr_decay");
   s.train = "loss = \"mse\"\nsteps = 4\ncheckpoints = 0\n";
   EXPECT_REJECTED(s, "train.checkpoints = 0");
   s.train = "loss = \"mse\"\nsteps = 4\nthreads = 0\n";

@@ -2,7 +2,9 @@
 # The jamming probe end to end: a width scan at 3 ranks finds a transition;
 # `report --transitions` brackets it; the points fit (no Delta above the
 # tolerance) at and above the reported N* and not below it (median over
-# seeds); the report refuses a store without the probe; the figures tool runs.
+# seeds); grid.bisect finds a bracket inside it, and a sweep resumed in the
+# middle of a bisection ends with the same store; the report refuses a store
+# without the probe; the figures tool runs.
 set -euo pipefail
 lsweep=$1 here=$2 mpiexec=$3 tools=$4
 py=${LSWEEP_PYTHON:-/usr/bin/python3}
@@ -39,6 +41,57 @@ with h5py.File(store, "r") as f:
     assert np.all((tol == 0) == (fitted == 1))
 print(f"jamming_test: N* between widths {low:g} and {high:g}; fitted above, not below")
 PY
+
+# grid.bisect: the same scan bisected from its ends. Points at widths both runs
+# train give the same bits; the bracket is N*'s by the same rule, inside the
+# listed scan's; unused reserved rows keep width 0.
+"$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level warn run "$here/jamming_bisect_job.toml" --store "$tmp/bis.h5"
+"$lsweep" report --transitions --csv "$tmp/bis.h5" > "$tmp/bis.csv"
+cp "$tmp/bis.h5" "$tmp/resumed.h5"
+"$py" - "$tmp/jam.h5" "$tmp/n_star.csv" "$tmp/bis.h5" "$tmp/bis.csv" "$tmp/resumed.h5" <<'PY'
+import csv
+import sys
+
+import h5py
+import numpy as np
+
+listed, listed_csv, bis, bis_csv, resumed = sys.argv[1:]
+J = "probes/jamming/"
+a = list(csv.DictReader(open(listed_csv)))[0]
+b = list(csv.DictReader(open(bis_csv)))[0]
+assert b["outcome"] == "transition", b
+low, high = float(b["width_low"]), float(b["width_high"])
+assert float(a["width_low"]) <= low < high <= float(a["width_high"]), (a, b)
+with h5py.File(listed, "r") as f, h5py.File(bis, "r") as g:
+    fw, fs, ft = f["grid/width"][()], f["grid/seed"][()], f[J + "final_n_delta_tol"][()]
+    gw, gs, gt, st = g["grid/width"][()], g["grid/seed"][()], g[J + "final_n_delta_tol"][()], g["points/status"][()]
+    assert len(gw) == 6 * 4 and set(st) <= {2, 6}, st
+    assert np.all(gw[st == 6] == 0) and np.all(gw[st == 2] > 0)
+    reserved = np.arange(len(gw)) >= 8
+    chosen = sorted(set(gw[reserved & (st == 2)]))
+    assert (high - low == 1) or len(chosen) == 4, (low, high, chosen)
+    assert np.mean(gt[gw == high] == 0) >= 0.5 and np.mean(gt[gw == low] == 0) < 0.5, (gt[gw == high], gt[gw == low])
+    same = 0
+    for i in np.flatnonzero(st == 2):
+        j = np.flatnonzero((fw == gw[i]) & (fs == gs[i]))
+        if len(j):
+            assert ft[j[0]] == gt[i], (gw[i], gs[i])
+            same += 1
+    assert same >= 8, same
+    n = len(chosen)
+# A sweep stopped after its first bisected width: later rows pending again, widths unchosen.
+with h5py.File(resumed, "r+") as h:
+    st = h["points/status"][()]
+    cut = np.arange(len(st)) >= 12
+    st[cut] = 0
+    h["points/status"][...] = st
+    w = h["grid/width"][()]
+    w[cut] = 0
+    h["grid/width"][...] = w
+print(f"jamming_test: bisection brackets N* between widths {low:g} and {high:g} with {n} widths bisected")
+PY
+"$mpiexec" --oversubscribe -n 2 "$lsweep" --log-level warn run "$here/jamming_bisect_job.toml" --store "$tmp/resumed.h5"
+"$py" "$here/compare_stores.py" "$tmp/bis.h5" "$tmp/resumed.h5"
 
 rc=0
 "$lsweep" report --transitions "$here/../fixtures/v1_store.h5" 2> "$tmp/nojam.err" || rc=$?

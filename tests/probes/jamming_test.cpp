@@ -14,6 +14,7 @@
 #include "lsweep/common/error.hpp"
 #include "lsweep/config/grid.hpp"
 #include "lsweep/config/layout.hpp"
+#include "lsweep/scheduler/bisection.hpp"
 #include "lsweep/training/model.hpp"
 
 namespace lsweep::probes {
@@ -155,6 +156,40 @@ TEST(JammingProbe, WithoutStoppingTheBudgetIsTheReason) {
   EXPECT_EQ(rec.summary.scalar(P::kStopReason), P::kBudget);
   EXPECT_EQ(rec.summary.scalar(P::kFitted), 1.0);
   EXPECT_LT(rec.summary.scalar(P::kFitStep), 3000.0);  // the first checkpoint that found it fitted
+}
+
+TEST(JammingProbe, WritesTheCountsOfTheWidthItTrained) {
+  const auto rec = run(job_text(7, "check_every = 100\n"));
+  EXPECT_EQ(rec.summary.scalar(P::kWeightCount), static_cast<double>(weight_count(5, 7, 2, 1)));
+  EXPECT_EQ(rec.summary.scalar(P::kParamCount), static_cast<double>(training::mlp_parameter_count(5, 7, 2, 1)));
+}
+
+TEST(JammingProbe, AdamWithADecayingRateFitsAWideNetwork) {
+  std::string text = job_text(64, "check_every = 10\n");
+  text.replace(text.find("[train]\n"), 8,
+               "[train]\noptimizer = \"adam\"\nlr_decay = { factor = 2, every = 500, floor = 1e-4 }\n");
+  text.replace(text.find("lr = [0.5]"), 10, "lr = [0.01]");
+  const auto rec = run(text);
+  EXPECT_EQ(rec.summary.scalar(P::kFitted), 1.0);
+  EXPECT_EQ(rec.summary.scalar(P::kStopReason), P::kConverged);
+}
+
+TEST(JammingProbe, TheBisectionReadsItsFittedResult) {
+  EXPECT_STREQ(scheduler::kFittedResult, P::kFitted);
+  // grid.bisect is accepted with the probe, refused beside the weights probe.
+  std::string text = job_text(4, "");
+  text.replace(text.find("width = [4]"), 11, "width = [2, 16]\nbisect = 3");
+  const auto job = config::parse_job(text, "b.toml", builtin());
+  EXPECT_EQ(job.grid.bisect, 3);
+  EXPECT_EQ(config::grid_size(job.grid), 5);
+  try {
+    config::parse_job(text + "[probes.weights]\n", "b.toml", builtin());
+    ADD_FAILURE() << "accepted grid.bisect with probes.weights";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("grid.bisect = 3: cannot be combined with [probes.weights]"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(JammingProbe, ValidatesItsTable) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstring>
 #include <set>
 
@@ -247,13 +248,13 @@ TEST(Trainer, EvaluatingWithTheGradientGivesTheSameLossBitsAndTheWholeSetGradien
   }
 }
 
-TEST(HeavyBallSgd, GivesTorchOptimSgdsBitsStepForStep) {
+TEST(Optimizer, GivesTorchOptimSgdsBitsStepForStep) {
   for (const auto& [momentum, decay] : {std::pair{0.0, 0.0}, {0.9, 0.0}, {0.0, 1e-2}, {0.9, 1e-2}}) {
     torch::manual_seed(1);
     auto a = make_mlp(5, 7, 2, 3, config::InitKind::pytorch);
     torch::manual_seed(1);
     auto b = make_mlp(5, 7, 2, 3, config::InitKind::pytorch);
-    HeavyBallSgd ours(a->parameters(), 0.05, momentum, decay);
+    Optimizer ours(a->parameters(), 0.05, momentum, decay);
     torch::optim::SGD theirs(b->parameters(), torch::optim::SGDOptions(0.05).momentum(momentum).weight_decay(decay));
     const auto x = torch::randn({16, 5});
     const auto y = torch::randint(0, 3, {16});
@@ -271,6 +272,102 @@ TEST(HeavyBallSgd, GivesTorchOptimSgdsBitsStepForStep) {
     }
     EXPECT_EQ(ours.momentum_buffers()[0].defined(), momentum > 0);
   }
+}
+
+TEST(Optimizer, GivesTorchOptimAdamsBitsStepForStep) {
+  for (const double decay : {0.0, 1e-2}) {
+    torch::manual_seed(1);
+    auto a = make_mlp(5, 7, 2, 3, config::InitKind::pytorch);
+    torch::manual_seed(1);
+    auto b = make_mlp(5, 7, 2, 3, config::InitKind::pytorch);
+    config::TrainConfig train;
+    train.optimizer = config::OptimizerKind::adam;
+    train.beta1 = 0.8;
+    train.beta2 = 0.99;
+    train.eps = 1e-6;
+    train.weight_decay = decay;
+    Optimizer ours(a->parameters(), train, 0.01);
+    torch::optim::Adam theirs(
+        b->parameters(), torch::optim::AdamOptions(0.01).betas({0.8, 0.99}).eps(1e-6).weight_decay(decay));
+    const auto x = torch::randn({16, 5});
+    const auto y = torch::randint(0, 3, {16});
+    for (int step = 0; step < 5; ++step) {
+      ours.zero_grad();
+      theirs.zero_grad();
+      torch::nn::functional::cross_entropy(a->forward(x), y).backward();
+      torch::nn::functional::cross_entropy(b->forward(x), y).backward();
+      ours.step();
+      theirs.step();
+    }
+    const auto pa = a->parameters(), pb = b->parameters();
+    for (std::size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << decay << " " << i;
+    EXPECT_EQ(ours.steps(), 5);
+    EXPECT_FALSE(ours.fixed_step());
+  }
+}
+
+// One float64 scalar p with loss a p^2 / 2 (gradient a p), stepped by hand.
+double scalar_run(const config::TrainConfig& train, double lr, double a, double p0, int steps) {
+  auto p = torch::full({1}, p0, torch::kFloat64).requires_grad_(true);
+  Optimizer opt({p}, train, lr);
+  for (int t = 0; t < steps; ++t) {
+    opt.zero_grad();
+    (0.5 * a * p.square()).sum().backward();
+    opt.step();
+  }
+  return p.item<double>();
+}
+
+TEST(Optimizer, AdamMatchesHandComputation) {
+  config::TrainConfig train;
+  train.optimizer = config::OptimizerKind::adam;
+  const double lr = 0.1, a = 3.0, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  double p = 2.0, m = 0.0, v = 0.0;
+  for (int t = 1; t <= 4; ++t) {
+    const double g = a * p;
+    m = b1 * m + (1 - b1) * g;
+    v = b2 * v + (1 - b2) * g * g;
+    const double mhat = m / (1 - std::pow(b1, t)), vhat = v / (1 - std::pow(b2, t));
+    p -= lr * mhat / (std::sqrt(vhat) + eps);
+  }
+  // The first step moves by lr (times the gradient's sign): 2 -> 1.9.
+  EXPECT_NEAR(scalar_run(train, lr, a, 2.0, 1), 1.9, 1e-9);
+  EXPECT_NEAR(scalar_run(train, lr, a, 2.0, 4), p, 1e-12);
+}
+
+TEST(Optimizer, StepwiseDecayDividesTheRateDownToItsFloor) {
+  config::TrainConfig train;
+  train.lr_decay = {10.0, 3, 1e-3};
+  Optimizer opt({torch::zeros({1})}, train, 1.0);
+  const std::vector<double> want{1, 1, 1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3};
+  for (std::size_t t = 0; t < want.size(); ++t) EXPECT_DOUBLE_EQ(opt.rate(static_cast<std::int64_t>(t)), want[t]) << t;
+  EXPECT_FALSE(opt.fixed_step());
+  // A floor above the base rate never raises it.
+  train.lr_decay.floor = 5.0;
+  EXPECT_EQ(Optimizer({torch::zeros({1})}, train, 1.0).rate(7), 1.0);
+  // SGD on a p^2 / 2: p_{t+1} = p_t (1 - rate(t)), by hand.
+  train.lr_decay = {2.0, 2, 0.0};
+  double p = 1.0;
+  for (std::int64_t t = 0; t < 5; ++t) p *= 1.0 - 0.5 / std::pow(2.0, static_cast<double>(t / 2));
+  EXPECT_DOUBLE_EQ(scalar_run(train, 0.5, 1.0, 1.0, 5), p);
+  // Without decay the rate stays put, and lr() is the next step's rate.
+  Optimizer plain({torch::zeros({1})}, 0.3, 0.0);
+  EXPECT_EQ(plain.rate(1000000), 0.3);
+  EXPECT_TRUE(plain.fixed_step());
+}
+
+TEST(Trainer, TrainsWithAdamAndADecayingRate) {
+  auto job = gaussian_job(config::LossKind::mse, config::DType::float64, 40);
+  job.train.optimizer = config::OptimizerKind::adam;
+  job.train.lr_decay = {2.0, 10, 1e-4};
+  const Dataset data = data_for(job);
+  Trainer trainer(job, {0, 0.01, 8, 6, 0}, data, torch::kCPU);
+  const double before = trainer.evaluate(data.x_train, data.y_train).loss;
+  for (int i = 0; i < 40; ++i) trainer.step();
+  EXPECT_LT(trainer.evaluate(data.x_train, data.y_train).loss, before);
+  EXPECT_EQ(trainer.optimizer().kind(), config::OptimizerKind::adam);
+  EXPECT_DOUBLE_EQ(trainer.optimizer().lr(), 0.01 / 16);
+  EXPECT_EQ(trainer.optimizer().second_moments().size(), trainer.model()->parameters().size());
 }
 
 TEST(Trainer, TrainsInFloat64WhenAsked) {

@@ -15,9 +15,10 @@ enum class PointStatus : std::int8_t {
   failed = 3,     ///< an exception stopped it; see the error message
   diverged = 4,   ///< the loss became NaN or inf; stopped early
   timed_out = 5,  ///< exceeded the per-point wall-clock limit
+  unused = 6,     ///< a row reserved for grid.bisect that the bisection did not need; never trained
 };
 
-inline constexpr int kPointStatusCount = 6;
+inline constexpr int kPointStatusCount = 7;
 
 /// "pending", "running", ... as written in reports.
 const char* to_string(PointStatus status);

@@ -20,6 +20,9 @@ struct GridPoint {
 
 /// Expands the grid in row-major order over (lr, batch, width, seed), seed
 /// fastest, so ids depend only on the job file. "full" batches become P.
+/// With grid.bisect = K, each (lr, batch) has K more widths after the job's,
+/// reserved for the bisection: their points have width kReservedWidth until
+/// the master chooses one (scheduler/bisection.hpp).
 std::vector<GridPoint> expand_grid(const JobConfig& job);
 
 /// Which pack each point of `points` (the whole grid, from expand_grid)

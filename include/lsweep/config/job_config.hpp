@@ -17,6 +17,7 @@ enum class LossKind { cross_entropy, mse, quadratic_hinge };
 enum class DType { float32, float64 };
 enum class InitKind { pytorch, orthogonal };
 enum class DeviceKind { cpu, cuda, automatic };
+enum class OptimizerKind { sgd, adam };
 
 /// Batch size value meaning "the whole training set" (full-batch GD).
 inline constexpr std::int64_t kFullBatch = 0;
@@ -26,7 +27,13 @@ struct GridConfig {
   std::vector<std::int64_t> batch;  ///< kFullBatch stands for P
   std::vector<std::int64_t> width;
   std::vector<std::int64_t> seed;
+  /// Extra widths per (lr, batch) line chosen while the sweep runs by
+  /// bisecting the jamming transition (grid.bisect); 0: the widths are fixed.
+  std::int64_t bisect = 0;
 };
+
+/// The width stored for a row reserved for the bisection until it is chosen.
+inline constexpr std::int64_t kReservedWidth = 0;
 
 struct DataConfig {
   DataKind kind = DataKind::fashion_mnist;
@@ -45,10 +52,22 @@ struct ModelConfig {
   InitKind init = InitKind::pytorch;
 };
 
+/// Step-wise learning-rate decay: the rate is divided by `factor` every
+/// `every` steps, never below `floor` (factor 1: no decay).
+struct LrDecay {
+  double factor = 1.0;
+  std::int64_t every = 0;
+  double floor = 0.0;
+  bool active() const { return factor != 1.0; }
+};
+
 struct TrainConfig {
   LossKind loss = LossKind::cross_entropy;
-  double momentum = 0.0;
-  double weight_decay = 0.0;  ///< coupled L2 (torch.optim.SGD's weight_decay)
+  OptimizerKind optimizer = OptimizerKind::sgd;
+  double momentum = 0.0;      ///< sgd only
+  double weight_decay = 0.0;  ///< coupled L2 (torch.optim.SGD's and Adam's weight_decay)
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  ///< adam only
+  LrDecay lr_decay;
   std::int64_t steps = 0;
   DType dtype = DType::float32;
   std::int64_t checkpoints = 20;  ///< log-spaced evaluation steps in [1, steps]
@@ -103,5 +122,6 @@ const char* to_string(LossKind kind);
 const char* to_string(DType kind);
 const char* to_string(InitKind kind);
 const char* to_string(DeviceKind kind);
+const char* to_string(OptimizerKind kind);
 
 }  // namespace lsweep::config

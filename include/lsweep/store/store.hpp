@@ -66,6 +66,10 @@ class Store {
 
   /// Sets the point's started_at, then its status to running. Independent.
   void mark_running(std::int64_t point_id);
+  /// Writes the width of a point in /grid/width: for rows reserved for
+  /// grid.bisect, whose width the master chooses while the sweep runs
+  /// (written before the point is marked running). Independent.
+  void assign_width(std::int64_t point_id, std::int64_t width);
   /// Writes every result row of the point (rows missing from the record are
   /// written at their fill value), its summary values (steps, wall_seconds,
   /// finished_at, error), its checksum, and its status last, so that a row

@@ -56,7 +56,7 @@ struct PointState {
   torch::nn::Sequential& model;
   const torch::Tensor& x_train;  ///< the whole training set [P, d]
   const torch::Tensor& y_train;
-  const HeavyBallSgd& optimizer;  ///< learning rate, momentum and its buffers
+  const Optimizer& optimizer;  ///< learning rate, momentum and its buffers
   std::int64_t step = 0;          ///< optimizer steps taken so far
   /// At checkpoints and at the end, when an observer wants it: the gradient
   /// of the whole training set's loss, one tensor per parameter (in
@@ -146,8 +146,8 @@ class Trainer {
 
   /// The network being trained (for probes and tests).
   torch::nn::Sequential& model() { return model_; }
-  const HeavyBallSgd& optimizer() const { return *optimizer_; }
-  HeavyBallSgd& optimizer() { return *optimizer_; }
+  const Optimizer& optimizer() const { return *optimizer_; }
+  Optimizer& optimizer() { return *optimizer_; }
   /// The state observers see, at `step` steps.
   PointState state(std::int64_t step);
 
@@ -168,7 +168,7 @@ class Trainer {
   bool binary_;
   torch::Tensor x_train_, y_train_, x_test_, y_test_;
   torch::nn::Sequential model_;
-  std::unique_ptr<HeavyBallSgd> optimizer_;
+  std::unique_ptr<Optimizer> optimizer_;
   BatchSampler sampler_;
   bool full_batch_;
   std::vector<torch::Tensor> full_gradient_;  // of the last evaluate_train(true)
