@@ -64,7 +64,7 @@ def transitions(d):
 
 def heatmaps(d, out):
     done = d["status"] == DONE
-    lrs, batches, widths = sorted(set(d["lr"])), sorted(set(d["batch"])), sorted(set(d["width"]))
+    lrs, batches, widths = sorted(set(d["lr"])), sorted(set(d["batch"])), sorted(set(d["width"][done]))
     panels = [("batch", b, "lr", lrs) for b in batches] + [("lr", lr, "batch", batches) for lr in lrs]
     fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False, layout="constrained")
     for ax, (fixed, value, axis, values) in zip(axes[0], panels):
