@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Training steps/s of lsweep's worker loop vs the same loop in PyTorch Python,
-# single thread, per (width, batch). Usage: bench/run_train_bench.sh [BUILD_DIR=./build]
+# single thread, per (width, batch). Usage: bench/run_train_bench.sh [BUILD_DIR=./build] [OPTIMIZER=sgd|adam]
+# (sgd: momentum 0.9 at lr 0.01; adam: torch.optim.Adam's defaults at lr 1e-3, against lsweep's Adam).
 set -euo pipefail
 
 build_dir=${1:-./build}
+case ${2:-sgd} in sgd) adam=0 ;; adam) adam=1 ;; *) echo "error: OPTIMIZER = $2: allowed: sgd or adam" >&2; exit 2 ;; esac
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 cxx_bench=$build_dir/bench/lsweep_train_bench
 python=/usr/bin/python3  # Debian's interpreter: it has python3-torch
@@ -23,7 +25,7 @@ printf '%6s %6s %14s %15s %8s\n' width batch lsweep_steps/s pytorch_steps/s rati
 for width in 64 256 1024; do
   case $width in 64) steps=3000 ;; 256) steps=1000 ;; *) steps=300 ;; esac
   for batch in 32 128; do
-    args=(--width "$width" --batch "$batch" --steps "$steps")
+    args=(--width "$width" --batch "$batch" --steps "$steps" --adam "$adam")
     ours_json=$("$cxx_bench" "${args[@]}")
     theirs_json=$("$python" "$bench_dir/train_bench.py" "${args[@]}")
     ours=$(steps_per_second "$ours_json")

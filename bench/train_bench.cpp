@@ -25,7 +25,7 @@ namespace training = lsweep::training;
 static int run(int argc, char** argv) {
   std::map<std::string, std::int64_t> opt = {{"width", 0}, {"batch", 0},         {"steps", 300},     {"warmup", 20},
                                              {"depth", 2}, {"train-size", 4096}, {"input-dim", 784}, {"classes", 10},
-                                             {"graph", 1}, {"pack", 1}};
+                                             {"graph", 1}, {"pack", 1},         {"adam", 0}};
   std::string device_name = "cpu";
   for (int i = 1; i < argc; i += 2) {
     if (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc) {
@@ -39,7 +39,7 @@ static int run(int argc, char** argv) {
       std::fprintf(
           stderr,
           "usage: %s --width W --batch B [--steps 300] [--warmup 20] [--depth 2] "
-          "[--train-size 4096] [--input-dim 784] [--classes 10] [--device cpu|cuda] [--graph 1|0] [--pack 1]\n",
+          "[--train-size 4096] [--input-dim 784] [--classes 10] [--device cpu|cuda] [--graph 1|0] [--pack 1] [--adam 0|1]\n",
           argv[0]);
       return 2;
     }
@@ -57,13 +57,14 @@ static int run(int argc, char** argv) {
   job.data.binary = false;
   job.model.depth = opt["depth"];
   job.train.loss = config::LossKind::cross_entropy;
-  job.train.momentum = 0.9;
+  job.train.momentum = opt["adam"] != 0 ? 0.0 : 0.9;
+  if (opt["adam"] != 0) job.train.optimizer = config::OptimizerKind::adam;
   job.train.dtype = config::DType::float32;
   job.train.cuda_graphs = opt["graph"] != 0;
 
   config::GridPoint point;
   point.id = 0;
-  point.lr = 0.01;
+  point.lr = opt["adam"] != 0 ? 1e-3 : 0.01;
   point.batch = opt["batch"];
   point.width = opt["width"];
   point.seed = 0;

@@ -31,6 +31,7 @@ def main():
     parser.add_argument("--train-size", type=int, default=4096)
     parser.add_argument("--input-dim", type=int, default=784)
     parser.add_argument("--classes", type=int, default=10)
+    parser.add_argument("--adam", type=int, default=0, help="1: Adam at lr 1e-3 instead of SGD with momentum 0.9")
     args = parser.parse_args()
 
     torch.set_num_threads(1)
@@ -38,7 +39,10 @@ def main():
     x_train = torch.randn(args.train_size, args.input_dim)
     y_train = torch.randint(0, args.classes, (args.train_size,))
     model = make_mlp(args.input_dim, args.width, args.depth, args.classes)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    if args.adam:
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    else:
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
     # Per-epoch permutation cut into full batches, last partial batch dropped (as BatchSampler).
     order, pos = None, args.train_size

@@ -391,8 +391,8 @@ std::int64_t run_role(const config::JobConfig& job, const std::vector<config::Gr
     for (std::size_t i = 0; i < source.lines().size(); ++i) {
       const auto& l = source.lines()[i];
       if (!l.resolved) continue;
-      const auto& first = points[i * static_cast<std::size_t>(job.grid.width.size() + job.grid.bisect) *
-                                 job.grid.seed.size()];
+      const auto& first =
+          points[i * static_cast<std::size_t>(job.grid.width.size() + job.grid.bisect) * job.grid.seed.size()];
       log::info("bisection of lr ", first.lr, ", batch ", first.batch, ": ",
                 l.low && l.high ? "N* between widths " + std::to_string(*l.low) + " and " + std::to_string(*l.high)
                 : l.high        ? "fits at every width"

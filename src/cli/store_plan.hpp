@@ -23,7 +23,7 @@ struct StorePlan {
   /// With grid.bisect, the points that ended, with their stored widths and
   /// whether they fitted (rank 0 only: not broadcast).
   std::map<std::int64_t, scheduler::EndedPoint> ended;
-  StoreLock lock;                  ///< rank 0 only: held for the whole run
+  StoreLock lock;  ///< rank 0 only: held for the whole run
 };
 
 /// Serial (rank 0 only). Refuses, before anything is created, paths that

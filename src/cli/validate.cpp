@@ -54,8 +54,7 @@ int validate_command(const std::string& job_path, const config::ProbeCatalog& ca
             << training::mlp_parameter_count(in, wmax, job.model.depth, out) << "\n"
             << "  training: " << job.train.steps << " steps, evaluated at " << k << " checkpoint steps (0 to "
             << job.train.steps << "), " << config::to_string(job.train.optimizer) << ", loss "
-            << config::to_string(job.train.loss) << ", "
-            << config::to_string(job.train.dtype) << "\n"
+            << config::to_string(job.train.loss) << ", " << config::to_string(job.train.dtype) << "\n"
             << "  probes: " << probe_list(job) << "\n"
             << "  store size: about "
             << human_bytes(config::layout::estimate_bytes(config::layout::store_layout(job), job.source_text.size()))

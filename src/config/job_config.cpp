@@ -297,12 +297,14 @@ void check_bisect(const TableReader& r, const JobConfig& job) {
   if (job.grid.bisect == 0) return;
   const std::string head = r.origin() + ": grid.bisect = " + std::to_string(job.grid.bisect) + ": ";
   if (!job.probe("jamming")) {
-    throw ConfigError(head + "needs [probes.jamming] (the bisection follows whether the seeds fit); allowed: 0 "
-                             "without it");
+    throw ConfigError(head +
+                      "needs [probes.jamming] (the bisection follows whether the seeds fit); allowed: 0 "
+                      "without it");
   }
   if (job.probe("weights")) {
-    throw ConfigError(head + "cannot be combined with [probes.weights] (its rows are packed by the width, fixed "
-                             "when the store is made); allowed: 0 with it");
+    throw ConfigError(head +
+                      "cannot be combined with [probes.weights] (its rows are packed by the width, fixed "
+                      "when the store is made); allowed: 0 with it");
   }
   if (job.train.pack > 1) {
     throw ConfigError(head + "cannot be combined with train.pack = " + std::to_string(job.train.pack) +

@@ -267,7 +267,8 @@ Layout CurvatureProbe::datasets(const config::JobConfig& job, const config::Prob
     series(kLambdaMin, "loss", "Smallest (most negative) Ritz value of the same Lanczos run.");
     series(kLambdaMinResidual, "loss", "||H v - lambda v|| of lambda_min's Ritz vector.");
   }
-  series(kEosRatio, "1", "lambda_max * lr / (2 + 2 momentum), lr the rate of the next step: 1 at the edge of stability (of SGD).");
+  series(kEosRatio, "1",
+         "lambda_max * lr / (2 + 2 momentum), lr the rate of the next step: 1 at the edge of stability (of SGD).");
   if (o.trace_products > 0) {
     series(kTrace, "loss",
            "Hessian trace: sum of the Lanczos run's alpha (its Krylov space, exact) plus Hutchinson with "

@@ -141,8 +141,8 @@ class JammingObserver : public training::PointObserver {
       : options_(o),
         checkpoints_(config::checkpoint_steps(job.train.steps, job.train.checkpoints)),
         weights_(static_cast<double>(weight_count(config::input_dim(job.data), width, job.model.depth, 1))),
-        params_(static_cast<double>(
-            training::mlp_parameter_count(config::input_dim(job.data), width, job.model.depth, 1))),
+        params_(
+            static_cast<double>(training::mlp_parameter_count(config::input_dim(job.data), width, job.model.depth, 1))),
         state_(std::make_shared<JammingState>()) {
     state_->options = &options_;
   }

@@ -8,13 +8,13 @@
 
 namespace lsweep::scheduler {
 std::int64_t bisection_width(std::int64_t low, std::int64_t high) {
-  const auto mid = static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(low) * static_cast<double>(high))));
+  const auto mid =
+      static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(low) * static_cast<double>(high))));
   return std::clamp(mid, low + 1, high - 1);
 }
 
 BisectionSource::BisectionSource(const config::JobConfig& job, std::vector<config::GridPoint> points,
-                                 const std::vector<std::int64_t>& todo,
-                                 const std::map<std::int64_t, EndedPoint>& ended,
+                                 const std::vector<std::int64_t>& todo, const std::map<std::int64_t, EndedPoint>& ended,
                                  std::function<void(const config::GridPoint&)> on_unused)
     : points_(std::move(points)),
       widths_(job.grid.width.size()),
@@ -77,8 +77,8 @@ void BisectionSource::advance(std::size_t line) {
     std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> counts;  // width -> (seeds, fitted)
     const std::size_t run = widths_ + l.chosen.size();
     for (std::size_t slot = 0; slot < run; ++slot) {
-      const std::int64_t width = slot < widths_ ? points_[static_cast<std::size_t>(row(line, slot, 0))].width
-                                                : l.chosen[slot - widths_];
+      const std::int64_t width =
+          slot < widths_ ? points_[static_cast<std::size_t>(row(line, slot, 0))].width : l.chosen[slot - widths_];
       for (std::size_t s = 0; s < seeds_; ++s) {
         const auto it = fitted_.find(row(line, slot, s));
         if (it == fitted_.end()) return;

@@ -71,8 +71,9 @@ TEST(JobConfig, ParsesAValidJobWithDefaults) {
 
 TEST(JobConfig, ParsesAdamAndAStepwiseDecay) {
   Sections s;
-  s.train = "loss = \"mse\"\nsteps = 4\noptimizer = \"adam\"\nbetas = [0.8, 0.99]\neps = 1e-6\n"
-            "lr_decay = { factor = 10, every = 1000, floor = 1e-5 }\n";
+  s.train =
+      "loss = \"mse\"\nsteps = 4\noptimizer = \"adam\"\nbetas = [0.8, 0.99]\neps = 1e-6\n"
+      "lr_decay = { factor = 10, every = 1000, floor = 1e-5 }\n";
   const JobConfig job = parse_job(s.text(), "job.toml");
   EXPECT_EQ(job.train.optimizer, OptimizerKind::adam);
   EXPECT_EQ(job.train.beta1, 0.8);

@@ -43,9 +43,9 @@ PointSummary result(const config::GridPoint& p) {
 }
 
 struct Outcome {
-  std::vector<std::vector<std::int64_t>> chosen;                       // per line
-  std::vector<std::pair<std::int64_t, std::int64_t>> low_high;          // per line
-  std::map<std::int64_t, std::int64_t> trained;                         // id -> width
+  std::vector<std::vector<std::int64_t>> chosen;                // per line
+  std::vector<std::pair<std::int64_t, std::int64_t>> low_high;  // per line
+  std::map<std::int64_t, std::int64_t> trained;                 // id -> width
   std::set<std::int64_t> unused;
 };
 

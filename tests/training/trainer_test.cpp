@@ -248,38 +248,48 @@ TEST(Trainer, EvaluatingWithTheGradientGivesTheSameLossBitsAndTheWholeSetGradien
   }
 }
 
+// Two MLPs with the same initial weights.
+std::pair<torch::nn::Sequential, torch::nn::Sequential> twin_mlps() {
+  torch::manual_seed(1);
+  auto a = make_mlp(5, 7, 2, 3, config::InitKind::pytorch);
+  torch::manual_seed(1);
+  auto b = make_mlp(5, 7, 2, 3, config::InitKind::pytorch);
+  return {a, b};
+}
+
+// Five cross-entropy steps of `ours` on `a` and LibTorch's `theirs` on `b`:
+// the same parameters, bit for bit.
+template <class Theirs>
+void expect_same_steps(Optimizer& ours, Theirs& theirs, torch::nn::Sequential& a, torch::nn::Sequential& b,
+                       const std::string& label) {
+  const auto x = torch::randn({16, 5});
+  const auto y = torch::randint(0, 3, {16});
+  for (int step = 0; step < 5; ++step) {
+    ours.zero_grad();
+    theirs.zero_grad();
+    torch::nn::functional::cross_entropy(a->forward(x), y).backward();
+    torch::nn::functional::cross_entropy(b->forward(x), y).backward();
+    ours.step();
+    theirs.step();
+  }
+  const auto pa = a->parameters(), pb = b->parameters();
+  for (std::size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << label << " " << i;
+  EXPECT_EQ(ours.steps(), 5);
+}
+
 TEST(Optimizer, GivesTorchOptimSgdsBitsStepForStep) {
   for (const auto& [momentum, decay] : {std::pair{0.0, 0.0}, {0.9, 0.0}, {0.0, 1e-2}, {0.9, 1e-2}}) {
-    torch::manual_seed(1);
-    auto a = make_mlp(5, 7, 2, 3, config::InitKind::pytorch);
-    torch::manual_seed(1);
-    auto b = make_mlp(5, 7, 2, 3, config::InitKind::pytorch);
+    auto [a, b] = twin_mlps();
     Optimizer ours(a->parameters(), 0.05, momentum, decay);
     torch::optim::SGD theirs(b->parameters(), torch::optim::SGDOptions(0.05).momentum(momentum).weight_decay(decay));
-    const auto x = torch::randn({16, 5});
-    const auto y = torch::randint(0, 3, {16});
-    for (int step = 0; step < 5; ++step) {
-      ours.zero_grad();
-      theirs.zero_grad();
-      torch::nn::functional::cross_entropy(a->forward(x), y).backward();
-      torch::nn::functional::cross_entropy(b->forward(x), y).backward();
-      ours.step();
-      theirs.step();
-    }
-    const auto pa = a->parameters(), pb = b->parameters();
-    for (std::size_t i = 0; i < pa.size(); ++i) {
-      EXPECT_TRUE(torch::equal(pa[i], pb[i])) << momentum << " " << decay << " " << i;
-    }
+    expect_same_steps(ours, theirs, a, b, "momentum " + std::to_string(momentum) + " decay " + std::to_string(decay));
     EXPECT_EQ(ours.momentum_buffers()[0].defined(), momentum > 0);
   }
 }
 
 TEST(Optimizer, GivesTorchOptimAdamsBitsStepForStep) {
   for (const double decay : {0.0, 1e-2}) {
-    torch::manual_seed(1);
-    auto a = make_mlp(5, 7, 2, 3, config::InitKind::pytorch);
-    torch::manual_seed(1);
-    auto b = make_mlp(5, 7, 2, 3, config::InitKind::pytorch);
+    auto [a, b] = twin_mlps();
     config::TrainConfig train;
     train.optimizer = config::OptimizerKind::adam;
     train.beta1 = 0.8;
@@ -287,22 +297,11 @@ TEST(Optimizer, GivesTorchOptimAdamsBitsStepForStep) {
     train.eps = 1e-6;
     train.weight_decay = decay;
     Optimizer ours(a->parameters(), train, 0.01);
-    torch::optim::Adam theirs(
-        b->parameters(), torch::optim::AdamOptions(0.01).betas({0.8, 0.99}).eps(1e-6).weight_decay(decay));
-    const auto x = torch::randn({16, 5});
-    const auto y = torch::randint(0, 3, {16});
-    for (int step = 0; step < 5; ++step) {
-      ours.zero_grad();
-      theirs.zero_grad();
-      torch::nn::functional::cross_entropy(a->forward(x), y).backward();
-      torch::nn::functional::cross_entropy(b->forward(x), y).backward();
-      ours.step();
-      theirs.step();
-    }
-    const auto pa = a->parameters(), pb = b->parameters();
-    for (std::size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << decay << " " << i;
-    EXPECT_EQ(ours.steps(), 5);
+    torch::optim::Adam theirs(b->parameters(),
+                              torch::optim::AdamOptions(0.01).betas({0.8, 0.99}).eps(1e-6).weight_decay(decay));
+    expect_same_steps(ours, theirs, a, b, "adam decay " + std::to_string(decay));
     EXPECT_FALSE(ours.fixed_step());
+    EXPECT_EQ(ours.second_moments().size(), a->parameters().size());
   }
 }
 

@@ -64,8 +64,8 @@ struct LrDecay {
 struct TrainConfig {
   LossKind loss = LossKind::cross_entropy;
   OptimizerKind optimizer = OptimizerKind::sgd;
-  double momentum = 0.0;      ///< sgd only
-  double weight_decay = 0.0;  ///< coupled L2 (torch.optim.SGD's and Adam's weight_decay)
+  double momentum = 0.0;                          ///< sgd only
+  double weight_decay = 0.0;                      ///< coupled L2 (torch.optim.SGD's and Adam's weight_decay)
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  ///< adam only
   LrDecay lr_decay;
   std::int64_t steps = 0;

@@ -61,8 +61,8 @@ class BisectionSource : public PointSource {
 
   /// One (lr, batch) line's state.
   struct Line {
-    std::vector<std::int64_t> chosen;  ///< widths given to its reserved slots, in order
-    bool resolved = false;             ///< no more widths will be chosen
+    std::vector<std::int64_t> chosen;       ///< widths given to its reserved slots, in order
+    bool resolved = false;                  ///< no more widths will be chosen
     std::optional<std::int64_t> low, high;  ///< N*'s bracket so far (widths)
   };
   const std::vector<Line>& lines() const { return lines_; }

@@ -57,7 +57,7 @@ struct PointState {
   const torch::Tensor& x_train;  ///< the whole training set [P, d]
   const torch::Tensor& y_train;
   const Optimizer& optimizer;  ///< learning rate, momentum and its buffers
-  std::int64_t step = 0;          ///< optimizer steps taken so far
+  std::int64_t step = 0;       ///< optimizer steps taken so far
   /// At checkpoints and at the end, when an observer wants it: the gradient
   /// of the whole training set's loss, one tensor per parameter (in
   /// parameters() order), computed in the same pass as the evaluation.
