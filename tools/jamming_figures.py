@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 
 J = "probes/jamming/"
 DONE = 2
+TRAINED = (2, 4, 5)  # done, diverged, timed_out
 
 
 def read(store):
@@ -44,16 +45,18 @@ def read(store):
 
 
 def transitions(d):
-    """N* per (lr, batch): the smallest width where at least half of the done seeds fitted."""
-    done = d["status"] == DONE
+    """N* per (lr, batch): the smallest width where at least half of the trained seeds fitted (as
+    `lsweep report --transitions`: diverged and timed-out points did not fit; failed ones are left out)."""
+    trained = np.isin(d["status"], TRAINED)
+    fitted = np.where(d["status"] == DONE, d["fitted"], 0.0)
     out = []
-    for lr in sorted(set(d["lr"][done])):
-        for b in sorted(set(d["batch"][done & (d["lr"] == lr)])):
-            line = done & (d["lr"] == lr) & (d["batch"] == b)
+    for lr in sorted(set(d["lr"][trained])):
+        for b in sorted(set(d["batch"][trained & (d["lr"] == lr)])):
+            line = trained & (d["lr"] == lr) & (d["batch"] == b)
             prev, row = None, None
             for w in sorted(set(d["width"][line])):
                 cell = line & (d["width"] == w)
-                frac = d["fitted"][cell].mean()
+                frac = fitted[cell].mean()
                 if frac >= 0.5:
                     row = (lr, b, d["weight_count"][cell][0], prev, w, frac)
                     break

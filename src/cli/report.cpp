@@ -236,7 +236,7 @@ std::vector<Column> diffusion_columns(const store::StoreReader& r, bool exact) {
   return cols;
 }
 
-// --transitions: N* per (lr, batch) from the done points of a jamming scan.
+// --transitions: N* per (lr, batch) from the trained points of a jamming scan.
 std::vector<Column> transition_columns(const store::StoreReader& r, bool exact) {
   require(r, "/probes/jamming/fitted", "jamming");
   namespace L = config::layout;
@@ -245,9 +245,11 @@ std::vector<Column> transition_columns(const store::StoreReader& r, bool exact) 
   const auto fitted = r.doubles("/probes/jamming/fitted"), dead = r.doubles("/probes/jamming/dead_network");
   const auto status = r.statuses();
   std::vector<JammingRow> rows;
+  // Diverged and timed-out points did not fit; failed ones have no training outcome.
   for (std::size_t i = 0; i < status.size(); ++i) {
-    if (status[i] == PointStatus::done)
-      rows.push_back({lr[i], batch[i], width[i], weights[i], fitted[i] == 1.0, dead[i] == 1.0});
+    const bool done = status[i] == PointStatus::done;
+    if (done || status[i] == PointStatus::diverged || status[i] == PointStatus::timed_out)
+      rows.push_back({lr[i], batch[i], width[i], weights[i], done && fitted[i] == 1.0, dead[i] == 1.0});
   }
   std::vector<Column> cols;
   for (const char* name :

@@ -121,7 +121,8 @@ StorePlan plan_resume(const std::string& path, const config::JobConfig& job, con
             status[i] == PointStatus::unused)
           continue;
         plan.ended[static_cast<std::int64_t>(i)] = {static_cast<std::int64_t>(width[i]),
-                                                    status[i] == PointStatus::done && fitted[i] == 1.0};
+                                                    status[i] == PointStatus::done && fitted[i] == 1.0,
+                                                    status[i] != PointStatus::failed};
       }
     }
   } catch (const StorageError& e) {

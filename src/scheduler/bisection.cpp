@@ -26,7 +26,7 @@ BisectionSource::BisectionSource(const config::JobConfig& job, std::vector<confi
   if (points_.size() != lines_.size() * (widths_ + slots_) * seeds_) {
     throw SchedulerError("bisection: " + std::to_string(points_.size()) + " points do not form the job's grid");
   }
-  for (const auto& [id, e] : ended) fitted_[id] = e.fitted;
+  for (const auto& [id, e] : ended) outcome_[id] = !e.counted ? -1 : e.fitted ? 1 : 0;
   for (auto id : todo) {
     const auto& p = points_.at(static_cast<std::size_t>(id));
     if (p.width != config::kReservedWidth) ready_.push_back(p);
@@ -66,7 +66,8 @@ bool BisectionSource::exhausted() const {
 
 void BisectionSource::on_result(const PointSummary& summary) {
   if (summary.status == PointStatus::pending || summary.status == PointStatus::running) return;
-  fitted_[summary.point_id] = summary.status == PointStatus::done && summary.scalar(kFittedResult) == 1.0;
+  const bool fitted = summary.status == PointStatus::done && summary.scalar(kFittedResult) == 1.0;
+  outcome_[summary.point_id] = summary.status == PointStatus::failed ? -1 : fitted ? 1 : 0;
   advance(static_cast<std::size_t>(summary.point_id) / ((widths_ + slots_) * seeds_));
 }
 
@@ -80,11 +81,12 @@ void BisectionSource::advance(std::size_t line) {
       const std::int64_t width =
           slot < widths_ ? points_[static_cast<std::size_t>(row(line, slot, 0))].width : l.chosen[slot - widths_];
       for (std::size_t s = 0; s < seeds_; ++s) {
-        const auto it = fitted_.find(row(line, slot, s));
-        if (it == fitted_.end()) return;
-        auto& c = counts[width];
+        const auto it = outcome_.find(row(line, slot, s));
+        if (it == outcome_.end()) return;
+        auto& c = counts[width];       // a width whose every seed failed is one that did not fit
+        if (it->second < 0) continue;  // failed: not counted
         ++c.first;
-        c.second += it->second ? 1 : 0;
+        c.second += it->second;
       }
     }
     l.low.reset();

@@ -188,7 +188,7 @@ TEST(Bisection, LinesThatFitEverywhereOrNowhereNeedNoWidths) {
   EXPECT_EQ(none.low_high[1], (std::pair<std::int64_t, std::int64_t>{3, -1}));
 }
 
-TEST(Bisection, FailedAndDivergedPointsCountAsNotFitted) {
+TEST(Bisection, DivergedPointsDidNotFitAndFailedOnesAreNotCounted) {
   const auto j = job();
   const auto points = config::expand_grid(j);
   std::vector<std::int64_t> todo;
@@ -199,11 +199,19 @@ TEST(Bisection, FailedAndDivergedPointsCountAsNotFitted) {
   ASSERT_EQ(held.size(), 12u);  // the job's widths first
   for (const auto& p : held) {
     PointSummary s = result(p);
-    if (p.width == 32) s = unfinished_summary(p.id, p.seed == 0 ? PointStatus::failed : PointStatus::diverged, "x");
+    // Line 0 at width 32: seed 0 failed, seeds 1 and 2 diverged: nothing fits there.
+    if (p.lr < 0.15 && p.width == 32) {
+      s = unfinished_summary(p.id, p.seed == 0 ? PointStatus::failed : PointStatus::diverged, "x");
+    }
+    // Line 1 at width 32: seeds 0 and 1 failed; seed 2 fits, 1 of the 1 counted: N* <= 32.
+    if (p.lr > 0.15 && p.width == 32 && p.seed < 2) s = unfinished_summary(p.id, PointStatus::failed, "x");
     source.on_result(s);
   }
-  EXPECT_TRUE(source.exhausted());  // nothing fits at 4 or 32: nothing to bisect
+  EXPECT_TRUE(source.lines()[0].resolved);  // nothing fits at 4 or 32: nothing to bisect
   EXPECT_FALSE(source.lines()[0].high.has_value());
+  EXPECT_FALSE(source.lines()[1].resolved);
+  EXPECT_EQ(source.lines()[1].high, 32);
+  EXPECT_EQ(source.lines()[1].chosen, (std::vector<std::int64_t>{11}));
 }
 
 TEST(Bisection, AStoredWidthThatDisagreesIsRefused) {

@@ -7,7 +7,8 @@
 /// round(sqrt(low high)) at every seed, and so on. N* is the smallest width
 /// at which at least half of the seeds fitted (probes.jamming's `fitted`);
 /// low is the largest width below it that was run. A line that fits at every
-/// width, or at none, needs no bisection. Every choice depends on the
+/// width, or at none, needs no bisection. Diverged and timed-out points count
+/// as not fitted; failed points are not counted. Every choice depends on the
 /// results alone, never on their order: a resumed sweep makes the same ones.
 
 #include <cstdint>
@@ -35,10 +36,12 @@ inline bool half_fitted(std::int64_t fitted, std::int64_t seeds) { return seeds 
 std::int64_t bisection_width(std::int64_t low, std::int64_t high);
 
 /// A point that ended in an earlier run of the sweep (resume): its width as
-/// stored and whether it fitted. Failed, diverged and timed-out points did not.
+/// stored and whether it fitted. Diverged and timed-out points did not fit;
+/// failed points (an exception, no training outcome) are not counted.
 struct EndedPoint {
   std::int64_t width = 0;
   bool fitted = false;
+  bool counted = true;  ///< false for a failed point
 };
 
 class BisectionSource : public PointSource {
@@ -55,8 +58,9 @@ class BisectionSource : public PointSource {
   std::optional<config::GridPoint> next() override;
   bool exhausted() const override;
   /// Learns a point's outcome (done: probes.jamming's fitted; diverged,
-  /// failed, timed out: not fitted). A pending summary (a drain) is no
-  /// outcome: the line waits for a resume.
+  /// timed out: not fitted; failed: not counted, as in `lsweep report
+  /// --transitions`). A pending summary (a drain) is no outcome: the line
+  /// waits for a resume.
   void on_result(const PointSummary& summary) override;
 
   /// One (lr, batch) line's state.
@@ -73,7 +77,7 @@ class BisectionSource : public PointSource {
   std::vector<config::GridPoint> points_;
   std::size_t widths_, slots_, seeds_;  // the job's widths, reserved slots, seeds per line
   std::set<std::int64_t> todo_;
-  std::map<std::int64_t, bool> fitted_;  // outcome of each ended row
+  std::map<std::int64_t, int> outcome_;  // of each ended row: 1 fitted, 0 not, -1 not counted (failed)
   std::vector<Line> lines_;
   std::deque<config::GridPoint> ready_;
   std::function<void(const config::GridPoint&)> on_unused_;
