@@ -128,6 +128,15 @@ StorePlan plan_resume(const std::string& path, const config::JobConfig& job, con
   } catch (const StorageError& e) {
     return untouched(e.what());
   }
+  if (job.grid.bisect > 0) {
+    // The bisection rebuilt from the stored outcomes must agree with the widths stored.
+    try {
+      scheduler::BisectionSource check(job, config::expand_grid(job), plan.todo, plan.ended);
+    } catch (const SchedulerError& e) {
+      return untouched("store '" + path + "' does not hold what its own job gives (" + e.what() +
+                       "): damaged or written by another program");
+    }
+  }
   plan.resume = true;
   return plan;
 }

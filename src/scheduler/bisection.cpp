@@ -41,7 +41,7 @@ BisectionSource::BisectionSource(const config::JobConfig& job, std::vector<confi
         if (it != ended.end() && it->second.width != chosen[k]) {
           throw SchedulerError("bisection: point " + std::to_string(it->first) + " was trained at width " +
                                std::to_string(it->second.width) + " but the stored results choose width " +
-                               std::to_string(chosen[k]) + " for it: the store was changed by another program");
+                               std::to_string(chosen[k]) + " for it");
         }
       }
     }

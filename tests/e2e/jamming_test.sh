@@ -92,6 +92,24 @@ print(f"jamming_test: bisection brackets N* between widths {low:g} and {high:g} 
 PY
 "$mpiexec" --oversubscribe -n 2 "$lsweep" --log-level warn run "$here/jamming_bisect_job.toml" --store "$tmp/resumed.h5"
 "$py" "$here/compare_stores.py" "$tmp/bis.h5" "$tmp/resumed.h5"
+# A finished reserved row whose stored width the bisection would not choose
+# again: the resume refuses, naming the point, and leaves the store as it was.
+"$py" - "$tmp/resumed.h5" <<'PY'
+import sys
+
+import h5py
+
+with h5py.File(sys.argv[1], "r+") as h:
+    w = h["grid/width"][()]
+    w[8] += 1  # the first bisected width's first seed
+    h["grid/width"][...] = w
+PY
+cp "$tmp/resumed.h5" "$tmp/tampered.h5"
+rc=0
+"$mpiexec" --oversubscribe -n 2 "$lsweep" run "$here/jamming_bisect_job.toml" --store "$tmp/resumed.h5" \
+  > /dev/null 2> "$tmp/tamper.err" || rc=$?
+[ "$rc" -eq 3 ] && grep -q 'point 8 was trained at width' "$tmp/tamper.err" && cmp -s "$tmp/resumed.h5" "$tmp/tampered.h5" ||
+  { echo "FAILED: resume of a store with a changed bisected width: exit $rc"; cat "$tmp/tamper.err"; exit 1; }
 
 rc=0
 "$lsweep" report --transitions "$here/../fixtures/v1_store.h5" 2> "$tmp/nojam.err" || rc=$?
