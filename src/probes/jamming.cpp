@@ -143,6 +143,7 @@ class JammingObserver : public training::PointObserver {
         weights_(static_cast<double>(weight_count(config::input_dim(job.data), width, job.model.depth, 1))),
         params_(
             static_cast<double>(training::mlp_parameter_count(config::input_dim(job.data), width, job.model.depth, 1))),
+        bisected_(job.grid.bisect > 0),
         state_(std::make_shared<JammingState>()) {
     state_->options = &options_;
   }
@@ -168,8 +169,10 @@ class JammingObserver : public training::PointObserver {
   void finish(const training::PointState& s, Rows& rows) override {
     const Gaps g = state_->at(s.step);
     const double p = static_cast<double>(s.x_train.size(0));
-    rows[P::kWeightCount] = {weights_};
-    rows[P::kParamCount] = {params_};
+    if (bisected_) {  // results, not job columns (see datasets())
+      rows[P::kWeightCount] = {weights_};
+      rows[P::kParamCount] = {params_};
+    }
     rows[P::kFinalNDelta] = {static_cast<double>(g.n_delta)};
     rows[P::kFinalNDeltaTol] = {static_cast<double>(g.n_delta_tol)};
     rows[P::kNDeltaOverP] = {static_cast<double>(g.n_delta) / p};
@@ -190,8 +193,19 @@ class JammingObserver : public training::PointObserver {
   JammingOptions options_;
   std::vector<std::int64_t> checkpoints_;
   double weights_, params_;
+  bool bisected_;
   std::shared_ptr<JammingState> state_;
 };
+
+std::shared_ptr<const std::vector<double>> counts(const config::JobConfig& job, bool biases) {
+  auto out = std::make_shared<std::vector<double>>();
+  const auto in = config::input_dim(job.data);
+  for (const auto& p : config::expand_grid(job)) {
+    out->push_back(static_cast<double>(biases ? training::mlp_parameter_count(in, p.width, job.model.depth, 1)
+                                              : weight_count(in, p.width, job.model.depth, 1)));
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -233,11 +247,17 @@ std::vector<config::ProbeField> JammingProbe::fields(const config::ProbeOptions&
 Layout JammingProbe::datasets(const config::JobConfig& job, const config::ProbeOptions& options) const {
   const auto& o = dynamic_cast<const JammingOptions&>(options);
   Layout l;
-  // Results, not job columns: a width chosen by grid.bisect is known only when its point runs.
-  l.push_back(L::point_scalar(kWeightCount, "weights",
-                              "N: the network's weights without biases, d h + (L - 1) h^2 + h (Geiger et al.).", "",
-                              job));
-  l.push_back(L::point_scalar(kParamCount, "parameters", "The network's weights and biases.", "", job));
+  // Job columns (int64, at creation); with grid.bisect results (float64,
+  // with the row): a bisected width is known only when its point runs.
+  const char* weights = "N: the network's weights without biases, d h + (L - 1) h^2 + h (Geiger et al.).";
+  const char* params = "The network's weights and biases.";
+  if (job.grid.bisect == 0) {
+    l.push_back(job_column(kWeightCount, counts(job, false), "weights", weights, job));
+    l.push_back(job_column(kParamCount, counts(job, true), "parameters", params, job));
+  } else {
+    l.push_back(L::point_scalar(kWeightCount, "weights", weights, "", job));
+    l.push_back(L::point_scalar(kParamCount, "parameters", params, "", job));
+  }
   DatasetSpec edges;
   edges.path = kHistEdges;
   edges.dims = {{Axis::fixed, o.bins + 1}};

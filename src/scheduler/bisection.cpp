@@ -26,26 +26,16 @@ BisectionSource::BisectionSource(const config::JobConfig& job, std::vector<confi
   if (points_.size() != lines_.size() * (widths_ + slots_) * seeds_) {
     throw SchedulerError("bisection: " + std::to_string(points_.size()) + " points do not form the job's grid");
   }
-  for (const auto& [id, e] : ended) outcome_[id] = !e.counted ? -1 : e.fitted ? 1 : 0;
+  for (const auto& [id, e] : ended) {
+    outcome_[id] = !e.counted ? -1 : e.fitted ? 1 : 0;
+    if (e.counted) ended_width_[id] = e.width;  // a failed point's width may never have been written
+  }
   for (auto id : todo) {
     const auto& p = points_.at(static_cast<std::size_t>(id));
     if (p.width != config::kReservedWidth) ready_.push_back(p);
   }
-  for (std::size_t line = 0; line < lines_.size(); ++line) {
-    advance(line);
-    // A reserved row that ended before must have been given the width chosen now.
-    const auto& chosen = lines_[line].chosen;
-    for (std::size_t k = 0; k < chosen.size(); ++k) {
-      for (std::size_t s = 0; s < seeds_; ++s) {
-        const auto it = ended.find(row(line, widths_ + k, s));
-        if (it != ended.end() && it->second.width != chosen[k]) {
-          throw SchedulerError("bisection: point " + std::to_string(it->first) + " was trained at width " +
-                               std::to_string(it->second.width) + " but the stored results choose width " +
-                               std::to_string(chosen[k]) + " for it");
-        }
-      }
-    }
-  }
+  for (std::size_t line = 0; line < lines_.size(); ++line) advance(line);
+  constructing_ = false;
 }
 
 std::int64_t BisectionSource::row(std::size_t line, std::size_t slot, std::size_t seed) const {
@@ -61,14 +51,18 @@ std::optional<config::GridPoint> BisectionSource::next() {
 
 bool BisectionSource::exhausted() const {
   if (!ready_.empty()) return false;
-  return std::all_of(lines_.begin(), lines_.end(), [](const Line& l) { return l.resolved; });
+  return std::all_of(lines_.begin(), lines_.end(), [](const Line& l) { return l.resolved || l.stalled; });
 }
 
 void BisectionSource::on_result(const PointSummary& summary) {
-  if (summary.status == PointStatus::pending || summary.status == PointStatus::running) return;
+  const std::size_t line = static_cast<std::size_t>(summary.point_id) / ((widths_ + slots_) * seeds_);
+  if (summary.status == PointStatus::pending || summary.status == PointStatus::running) {
+    lines_[line].stalled = true;  // handed back by a drain: its outcome waits for a resume
+    return;
+  }
   const bool fitted = summary.status == PointStatus::done && summary.scalar(kFittedResult) == 1.0;
   outcome_[summary.point_id] = summary.status == PointStatus::failed ? -1 : fitted ? 1 : 0;
-  advance(static_cast<std::size_t>(summary.point_id) / ((widths_ + slots_) * seeds_));
+  advance(line);
 }
 
 void BisectionSource::advance(std::size_t line) {
@@ -112,7 +106,22 @@ void BisectionSource::advance(std::size_t line) {
     l.chosen.push_back(width);
     for (std::size_t s = 0; s < seeds_; ++s) {
       const auto id = row(line, run, s);
-      if (!todo_.count(id)) continue;  // ended before: its outcome is known
+      const auto stored = ended_width_.find(id);
+      const bool same_width = stored == ended_width_.end() || stored->second == width;
+      if (!todo_.count(id) && outcome_.count(id) && same_width) continue;  // ended before at this width
+      if (!todo_.count(id)) {
+        // Ended at another width, or left unused: only a rerun of a torn row
+        // that came out differently leads here; while resuming, the stored
+        // outcomes alone cannot, so the store was changed.
+        if (constructing_) {
+          throw SchedulerError("bisection: point " + std::to_string(id) + " was trained at width " +
+                               std::to_string(stored == ended_width_.end() ? config::kReservedWidth : stored->second) +
+                               " but the stored results choose width " + std::to_string(width) + " for it");
+        }
+        outcome_.erase(id);
+        ended_width_.erase(id);
+        todo_.insert(id);
+      }
       config::GridPoint p = points_[static_cast<std::size_t>(id)];
       p.width = width;
       ready_.push_back(p);

@@ -158,8 +158,10 @@ TEST(JammingProbe, WithoutStoppingTheBudgetIsTheReason) {
   EXPECT_LT(rec.summary.scalar(P::kFitStep), 3000.0);  // the first checkpoint that found it fitted
 }
 
-TEST(JammingProbe, WritesTheCountsOfTheWidthItTrained) {
-  const auto rec = run(job_text(7, "check_every = 100\n"));
+TEST(JammingProbe, WithBisectionWritesTheCountsOfTheWidthItTrained) {
+  std::string text = job_text(7, "check_every = 100\n");
+  text.replace(text.find("width = [7]"), 11, "width = [7, 9]\nbisect = 1");
+  const auto rec = run(text);
   EXPECT_EQ(rec.summary.scalar(P::kWeightCount), static_cast<double>(weight_count(5, 7, 2, 1)));
   EXPECT_EQ(rec.summary.scalar(P::kParamCount), static_cast<double>(training::mlp_parameter_count(5, 7, 2, 1)));
 }

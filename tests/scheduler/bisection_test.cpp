@@ -231,6 +231,102 @@ TEST(Bisection, AStoredWidthThatDisagreesIsRefused) {
   EXPECT_THROW(BisectionSource(j, points, todo, ended), SchedulerError);
 }
 
+TEST(Bisection, AFailedReservedRowsMissingWidthIsNotAChange) {
+  const auto j = job();
+  const auto points = config::expand_grid(j);
+  std::map<std::int64_t, EndedPoint> ended;
+  std::vector<std::int64_t> todo;
+  for (const auto& p : points) {
+    if (p.id < 6) {
+      ended[p.id] = {p.width, fits(p)};
+    } else if (p.id != 6) {
+      todo.push_back(p.id);
+    }
+  }
+  ended[6] = {config::kReservedWidth, false, false};  // failed before its width was written
+  BisectionSource source(j, points, todo, ended);
+  EXPECT_EQ(source.lines()[0].chosen, (std::vector<std::int64_t>{11}));
+}
+
+TEST(Bisection, ARerunThatEndsDifferentlyRetrainsLaterRowsAtTheNewWidth) {
+  // Line 0 resumed with its first bisected width (11) torn at seed 1 and the
+  // second (7) already ended. If seed 1 now fails to fit at 11, then 11 holds
+  // 1 of 3: N* > 11, and the next width is round(sqrt(11 * 32)) = 19, not 7.
+  const auto j = job();
+  const auto points = config::expand_grid(j);
+  std::map<std::int64_t, EndedPoint> ended;
+  std::vector<std::int64_t> todo;
+  for (const auto& p : points) {
+    config::GridPoint q = p;
+    if (p.id >= 6 && p.id < 9) q.width = 11;
+    if (p.id >= 9 && p.id < 12) q.width = 7;
+    if (p.id < 12 && p.id != 7) {
+      ended[p.id] = {q.width, fits(q)};
+    } else {
+      todo.push_back(p.id);
+    }
+  }
+  BisectionSource source(j, points, todo, ended);
+  EXPECT_EQ(source.lines()[0].chosen, (std::vector<std::int64_t>{11}));
+  std::vector<config::GridPoint> line0;
+  while (auto p = source.next()) {
+    if (p->id < 21) line0.push_back(*p);
+  }
+  ASSERT_EQ(line0.size(), 1u);
+  EXPECT_EQ(line0[0].id, 7);
+  EXPECT_EQ(line0[0].width, 11);
+  PointSummary s = result(line0[0]);
+  s.scalars[kFittedResult] = 0.0;  // the rerun did not fit
+  source.on_result(s);
+  EXPECT_EQ(source.lines()[0].chosen, (std::vector<std::int64_t>{11, 19}));
+  std::vector<config::GridPoint> again;
+  while (auto p = source.next()) {
+    if (p->id < 21) again.push_back(*p);
+  }
+  ASSERT_EQ(again.size(), 3u);  // rows 9..11 ran at width 7: they run again at 19
+  for (const auto& p : again) EXPECT_EQ(p.width, 19);
+  EXPECT_EQ(again[0].id, 9);
+}
+
+// A runner that hands back one point pending, as a worker that caught a drain
+// signal before the master did.
+class DrainingRunner : public PointRunner {
+ public:
+  explicit DrainingRunner(std::int64_t drained) : drained_(drained) {}
+  PointSummary run(const config::GridPoint& p) override {
+    if (p.id == drained_) return unfinished_summary(p.id, PointStatus::pending, "interrupted by a drain signal");
+    return result(p);
+  }
+  void record_failure(const PointSummary& /*failed*/) override { ADD_FAILURE() << "no point fails here"; }
+
+ private:
+  std::int64_t drained_;
+};
+
+TEST(Bisection, APointHandedBackByADrainStallsItsLineWithoutStoppingTheOthers) {
+  const auto j = job();
+  const auto points = config::expand_grid(j);
+  std::vector<std::int64_t> todo;
+  for (const auto& p : points) todo.push_back(p.id);
+  LocalHub hub(3);
+  std::vector<DrainingRunner> runners{DrainingRunner(4), DrainingRunner(4)};  // line 0, width 32, seed 1
+  std::vector<std::thread> threads;
+  for (int w = 1; w <= 2; ++w) {
+    threads.emplace_back([&hub, &runners, w] {
+      LocalTransport t(hub, w);
+      run_worker(t, runners[static_cast<std::size_t>(w - 1)]);
+    });
+  }
+  BisectionSource source(j, points, todo, {});
+  LocalTransport master(hub, 0);
+  std::vector<PointSummary> summaries;
+  EXPECT_NO_THROW(summaries = run_master(master, source, {}));
+  for (auto& t : threads) t.join();
+  EXPECT_TRUE(source.lines()[0].stalled);
+  EXPECT_FALSE(source.lines()[0].resolved);
+  EXPECT_TRUE(source.exhausted());
+}
+
 // The real master with three worker threads answering in their own order.
 class ScriptedRunner : public PointRunner {
  public:

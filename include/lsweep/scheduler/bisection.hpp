@@ -8,7 +8,8 @@
 /// at which at least half of the seeds fitted (probes.jamming's `fitted`);
 /// low is the largest width below it that was run. A line that fits at every
 /// width, or at none, needs no bisection. Diverged and timed-out points count
-/// as not fitted; failed points are not counted. Every choice depends on the
+/// as not fitted; failed points are not counted (a width whose every seed
+/// failed counts as one that did not fit, so that the bisection moves on). Every choice depends on the
 /// results alone, never on their order: a resumed sweep makes the same ones.
 
 #include <cstdint>
@@ -51,6 +52,10 @@ class BisectionSource : public PointSource {
   /// order to hand out the job's own widths; `ended`: the rows that ended
   /// before (resume). `on_unused` is called once for each reserved row left
   /// to run that the bisection will not need (possibly from the constructor).
+  /// Throws SchedulerError if a reserved row that ended was trained at another
+  /// width than the stored outcomes choose for it (a changed store). A row
+  /// that ends differently when it runs again (a torn row) can change later
+  /// choices: reserved rows that ended at another width then run again.
   BisectionSource(const config::JobConfig& job, std::vector<config::GridPoint> points,
                   const std::vector<std::int64_t>& todo, const std::map<std::int64_t, EndedPoint>& ended,
                   std::function<void(const config::GridPoint&)> on_unused = {});
@@ -60,13 +65,14 @@ class BisectionSource : public PointSource {
   /// Learns a point's outcome (done: probes.jamming's fitted; diverged,
   /// timed out: not fitted; failed: not counted, as in `lsweep report
   /// --transitions`). A pending summary (a drain) is no outcome: the line
-  /// waits for a resume.
+  /// stalls (exhausted() counts it as finished) until a resume.
   void on_result(const PointSummary& summary) override;
 
   /// One (lr, batch) line's state.
   struct Line {
     std::vector<std::int64_t> chosen;       ///< widths given to its reserved slots, in order
     bool resolved = false;                  ///< no more widths will be chosen
+    bool stalled = false;                   ///< a point came back pending (a drain): waits for a resume
     std::optional<std::int64_t> low, high;  ///< N*'s bracket so far (widths)
   };
   const std::vector<Line>& lines() const { return lines_; }
@@ -77,6 +83,8 @@ class BisectionSource : public PointSource {
   std::vector<config::GridPoint> points_;
   std::size_t widths_, slots_, seeds_;  // the job's widths, reserved slots, seeds per line
   std::set<std::int64_t> todo_;
+  std::map<std::int64_t, std::int64_t> ended_width_;  // stored width of each counted row that ended before
+  bool constructing_ = true;
   std::map<std::int64_t, int> outcome_;  // of each ended row: 1 fitted, 0 not, -1 not counted (failed)
   std::vector<Line> lines_;
   std::deque<config::GridPoint> ready_;
