@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -214,37 +216,50 @@ TEST(Bisection, DivergedPointsDidNotFitAndFailedOnesAreNotCounted) {
   EXPECT_EQ(source.lines()[1].chosen, (std::vector<std::int64_t>{11}));
 }
 
+// The store of a resumed sweep: each row that `trained_at` gives a width
+// ended at that width, with the scripted outcome; the others are left to run.
+struct Resumed {
+  std::map<std::int64_t, EndedPoint> ended;
+  std::vector<std::int64_t> todo;
+  void end(std::int64_t id, EndedPoint e) {
+    ended[id] = e;
+    todo.erase(std::remove(todo.begin(), todo.end(), id), todo.end());
+  }
+};
+Resumed resumed(const std::vector<config::GridPoint>& points,
+                const std::function<std::optional<std::int64_t>(const config::GridPoint&)>& trained_at) {
+  Resumed r;
+  for (const auto& p : points) {
+    if (const auto width = trained_at(p)) {
+      config::GridPoint q = p;
+      q.width = *width;
+      r.ended[p.id] = {q.width, fits(q)};
+    } else {
+      r.todo.push_back(p.id);
+    }
+  }
+  return r;
+}
+
+// Line 0's listed widths (rows 0..5) ended.
+std::optional<std::int64_t> listed_of_line0(const config::GridPoint& p) {
+  return p.id < 6 ? std::optional<std::int64_t>(p.width) : std::nullopt;
+}
+
 TEST(Bisection, AStoredWidthThatDisagreesIsRefused) {
   const auto j = job();
   const auto points = config::expand_grid(j);
-  std::map<std::int64_t, EndedPoint> ended;
-  std::vector<std::int64_t> todo;
-  for (const auto& p : points) {
-    if (p.id < 6) {
-      ended[p.id] = {p.width, fits(p)};
-    } else {
-      todo.push_back(p.id);
-    }
-  }
-  ended[6] = {12, true};  // the first reserved width of line 0 is 11, not 12
-  todo.erase(std::find(todo.begin(), todo.end(), 6));
-  EXPECT_THROW(BisectionSource(j, points, todo, ended), SchedulerError);
+  Resumed r = resumed(points, listed_of_line0);
+  r.end(6, {12, true});  // the first reserved width of line 0 is 11, not 12
+  EXPECT_THROW(BisectionSource(j, points, r.todo, r.ended), SchedulerError);
 }
 
 TEST(Bisection, AFailedReservedRowsMissingWidthIsNotAChange) {
   const auto j = job();
   const auto points = config::expand_grid(j);
-  std::map<std::int64_t, EndedPoint> ended;
-  std::vector<std::int64_t> todo;
-  for (const auto& p : points) {
-    if (p.id < 6) {
-      ended[p.id] = {p.width, fits(p)};
-    } else if (p.id != 6) {
-      todo.push_back(p.id);
-    }
-  }
-  ended[6] = {config::kReservedWidth, false, false};  // failed before its width was written
-  BisectionSource source(j, points, todo, ended);
+  Resumed r = resumed(points, listed_of_line0);
+  r.end(6, {config::kReservedWidth, false, false});  // failed before its width was written
+  BisectionSource source(j, points, r.todo, r.ended);
   EXPECT_EQ(source.lines()[0].chosen, (std::vector<std::int64_t>{11}));
 }
 
@@ -254,19 +269,11 @@ TEST(Bisection, ARerunThatEndsDifferentlyRetrainsLaterRowsAtTheNewWidth) {
   // 1 of 3: N* > 11, and the next width is round(sqrt(11 * 32)) = 19, not 7.
   const auto j = job();
   const auto points = config::expand_grid(j);
-  std::map<std::int64_t, EndedPoint> ended;
-  std::vector<std::int64_t> todo;
-  for (const auto& p : points) {
-    config::GridPoint q = p;
-    if (p.id >= 6 && p.id < 9) q.width = 11;
-    if (p.id >= 9 && p.id < 12) q.width = 7;
-    if (p.id < 12 && p.id != 7) {
-      ended[p.id] = {q.width, fits(q)};
-    } else {
-      todo.push_back(p.id);
-    }
-  }
-  BisectionSource source(j, points, todo, ended);
+  const Resumed r = resumed(points, [](const config::GridPoint& p) -> std::optional<std::int64_t> {
+    if (p.id >= 12 || p.id == 7) return std::nullopt;
+    return p.id < 6 ? p.width : p.id < 9 ? 11 : 7;
+  });
+  BisectionSource source(j, points, r.todo, r.ended);
   EXPECT_EQ(source.lines()[0].chosen, (std::vector<std::int64_t>{11}));
   std::vector<config::GridPoint> line0;
   while (auto p = source.next()) {
