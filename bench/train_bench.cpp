@@ -25,7 +25,7 @@ namespace training = lsweep::training;
 static int run(int argc, char** argv) {
   std::map<std::string, std::int64_t> opt = {{"width", 0}, {"batch", 0},         {"steps", 300},     {"warmup", 20},
                                              {"depth", 2}, {"train-size", 4096}, {"input-dim", 784}, {"classes", 10},
-                                             {"graph", 1}, {"pack", 1},         {"adam", 0}};
+                                             {"graph", 1}, {"pack", 1},          {"adam", 0}};
   std::string device_name = "cpu";
   for (int i = 1; i < argc; i += 2) {
     if (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc) {
@@ -36,11 +36,11 @@ static int run(int argc, char** argv) {
     char* end = nullptr;
     if (it != opt.end() && i + 1 < argc) it->second = std::strtoll(argv[i + 1], &end, 10);
     if (end == nullptr || *end != '\0' || end == argv[i + 1]) {
-      std::fprintf(
-          stderr,
-          "usage: %s --width W --batch B [--steps 300] [--warmup 20] [--depth 2] "
-          "[--train-size 4096] [--input-dim 784] [--classes 10] [--device cpu|cuda] [--graph 1|0] [--pack 1] [--adam 0|1]\n",
-          argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s --width W --batch B [--steps 300] [--warmup 20] [--depth 2] "
+                   "[--train-size 4096] [--input-dim 784] [--classes 10] [--device cpu|cuda] [--graph 1|0] [--pack 1] "
+                   "[--adam 0|1]\n",
+                   argv[0]);
       return 2;
     }
   }

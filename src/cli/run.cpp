@@ -370,8 +370,6 @@ std::int64_t run_role(const config::JobConfig& job, const std::vector<config::Gr
     if (team) team->broadcast(training::Team::kShutdown, none);
     return 0;
   }
-  std::vector<config::GridPoint> todo;
-  for (auto id : plan.todo) todo.push_back(points[static_cast<std::size_t>(id)]);
   Progress progress(points, plan.counts);
   scheduler::MasterOptions options;
   options.on_dispatch = [&](const config::GridPoint& p) { progress.on_dispatch(p); };
@@ -388,18 +386,17 @@ std::int64_t run_role(const config::JobConfig& job, const std::vector<config::Gr
       progress.on_unused(p);
     });
     scheduler::run_master(transport, source, options);
-    for (std::size_t i = 0; i < source.lines().size(); ++i) {
-      const auto& l = source.lines()[i];
+    for (const auto& l : source.lines()) {
       if (!l.resolved) continue;
-      const auto& first =
-          points[i * static_cast<std::size_t>(job.grid.width.size() + job.grid.bisect) * job.grid.seed.size()];
-      log::info("bisection of lr ", first.lr, ", batch ", first.batch, ": ",
+      log::info("bisection of lr ", l.lr, ", batch ", l.batch, ": ",
                 l.low && l.high ? "N* between widths " + std::to_string(*l.low) + " and " + std::to_string(*l.high)
                 : l.high        ? "fits at every width"
                                 : "fits at no width",
                 " (", l.chosen.size(), " width(s) bisected)");
     }
   } else {
+    std::vector<config::GridPoint> todo;
+    for (auto id : plan.todo) todo.push_back(points[static_cast<std::size_t>(id)]);
     scheduler::run_master(transport, todo, options, order_by_pack(job, points, todo));
   }
   progress.log_line();

@@ -34,7 +34,12 @@ BisectionSource::BisectionSource(const config::JobConfig& job, std::vector<confi
     const auto& p = points_.at(static_cast<std::size_t>(id));
     if (p.width != config::kReservedWidth) ready_.push_back(p);
   }
-  for (std::size_t line = 0; line < lines_.size(); ++line) advance(line);
+  for (std::size_t line = 0; line < lines_.size(); ++line) {
+    const auto& first = points_[static_cast<std::size_t>(row(line, 0, 0))];
+    lines_[line].lr = first.lr;
+    lines_[line].batch = first.batch;
+    advance(line);
+  }
   constructing_ = false;
 }
 

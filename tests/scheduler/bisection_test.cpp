@@ -211,6 +211,8 @@ TEST(Bisection, DivergedPointsDidNotFitAndFailedOnesAreNotCounted) {
   }
   EXPECT_TRUE(source.lines()[0].resolved);  // nothing fits at 4 or 32: nothing to bisect
   EXPECT_FALSE(source.lines()[0].high.has_value());
+  EXPECT_EQ(source.lines()[1].lr, 0.2);
+  EXPECT_EQ(source.lines()[1].batch, 8);
   EXPECT_FALSE(source.lines()[1].resolved);
   EXPECT_EQ(source.lines()[1].high, 32);
   EXPECT_EQ(source.lines()[1].chosen, (std::vector<std::int64_t>{11}));

@@ -70,6 +70,8 @@ class BisectionSource : public PointSource {
 
   /// One (lr, batch) line's state.
   struct Line {
+    double lr = 0.0;
+    std::int64_t batch = 0;                 ///< resolved, as in GridPoint
     std::vector<std::int64_t> chosen;       ///< widths given to its reserved slots, in order
     bool resolved = false;                  ///< no more widths will be chosen
     bool stalled = false;                   ///< a point came back pending (a drain): waits for a resume
