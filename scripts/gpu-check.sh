@@ -9,7 +9,7 @@
 # folder is not (root only).
 #
 # Usage: scripts/gpu-check.sh [DEBS=.debs] [OUT=$OUT or ./gpu-check-out]
-# Environment: LSWEEP_GPU_STAGES (default "build sweep bench test": any
+# Environment: LSWEEP_GPU_STAGES (default "build sweep test bench": any
 # subset, run in that order; "configure" alone only configures), LSWEEP_GPU_PREFIX (default /tmp/lsweep-gpu),
 # LSWEEP_GPU_BUILD (default build-gpu), LSWEEP_GPU_TARGETS (build only
 # these), LSWEEP_GPU_TESTS (ctest -R regex), LSWEEP_GPU_TEST_SECONDS (default 300),
@@ -22,7 +22,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 debs=$(realpath "${1:-$root/.debs}")
 out=${2:-${OUT:-$root/gpu-check-out}}
-stages=${LSWEEP_GPU_STAGES:-build sweep bench test}
+stages=${LSWEEP_GPU_STAGES:-build sweep test bench}
 prefix=${LSWEEP_GPU_PREFIX:-/tmp/lsweep-gpu}
 build=${LSWEEP_GPU_BUILD:-$root/build-gpu}
 python=${PYTHON:-python3}
@@ -42,12 +42,9 @@ die() {
 [ -d "$debs/core" ] || die "no $debs/core: run scripts/gpu-debs.sh on a Debian 12 machine and carry its folder here"
 command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader |
   sed 's/^/gpu: /' | tee -a "$summary"
-# What the drain tests depend on (SIGUSR1 must reach mpirun; setsid must not
-# fork): e2e_drain failed once on a GPU machine with the signal never seen.
+# A launcher may start us with signals blocked (SigBlk 0000000000000200:
+# SIGUSR1, on one GPU machine); the drain tests unblock them for mpirun.
 grep -E '^(SigBlk|SigIgn)' /proc/$$/status | sed 's/^/signals of this shell: /' | tee -a "$summary"
-setsid sh -c 'echo "setsid: child $$" > /tmp/lsweep-setsid.txt' &
-wait $! 2> /dev/null
-echo "setsid: started as $!, $(cat /tmp/lsweep-setsid.txt 2> /dev/null) (equal: no fork)" | tee -a "$summary"
 torch_prefix=$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)') ||
   die "$python has no PyTorch; set PYTHON to the interpreter that has it"
 say "torch $("$python" -c 'import torch; print(torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())')"
@@ -145,19 +142,25 @@ if want sweep; then
   grep -E "point [0-9]+ |failed|graph" "$out/sweep.log" | head -20 | tee -a "$summary"
   "$build/src/lsweep" report "$build/gpu-sweep.h5" --csv > "$out/sweep.csv" 2>> "$out/sweep.log"
   [ $rc -eq 0 ] || failed=1
+  # Every probe on the GPU, against the same float64 sweep on the CPU.
+  for device in cuda cpu; do
+    rm -f "$build/gpu-probes-$device.h5"
+    sed "s/^device = \"cuda\"/device = \"$device\"/" "$root/jobs/gpu-probes.toml" > "$build/gpu-probes-$device.toml"
+    start=$SECONDS
+    mpiexec --oversubscribe -n 3 "$build/src/lsweep" --log-level warn run "$build/gpu-probes-$device.toml" \
+      --store "$build/gpu-probes-$device.h5" > "$out/probes-$device.log" 2>&1
+    rc=$?
+    say "probes sweep on $device: exit $rc in $((SECONDS - start)) s"
+    [ $rc -eq 0 ] || failed=1
+  done
+  "$build/src/lsweep" report "$build/gpu-probes-cuda.h5" > "$out/probes-cuda.txt" 2>&1
+  "$python" "$root/tests/e2e/compare_stores.py" --rtol 1e-8 --ignore-key device \
+    "$build/gpu-probes-cuda.h5" "$build/gpu-probes-cpu.h5" 2>&1 | tee -a "$summary"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || failed=1
 fi
 
-# 4. The benchmark: lsweep's loop (eager, CUDA graphs) and PyTorch Python (loop, vmap packs).
-if want bench; then
-  start=$SECONDS
-  PYTHON=$python "$root/bench/run_gpu_bench.sh" "$build" > "$out/bench.txt" 2> "$out/bench.err"
-  rc=$?
-  say "bench: exit $rc in $((SECONDS - start)) s"
-  cat "$out/bench.txt" | tee -a "$summary"
-  [ $rc -eq 0 ] || failed=1
-fi
-# 5. The test suite, last: it takes longest (LSWEEP_GPU_TEST_SECONDS caps it; the SLURM test
-# needs a SLURM install and skips itself).
+# 4. The test suite (LSWEEP_GPU_TEST_SECONDS caps it; the SLURM test needs a SLURM
+# install and skips itself).
 if want test; then
   start=$SECONDS
   select=()
@@ -170,5 +173,14 @@ if want test; then
   [ $rc -eq 0 ] || failed=1
 fi
 
+# 5. The benchmark, last (WIDTHS, BATCHES, PACKS narrow it: bench/run_gpu_bench.sh): lsweep's loop (eager, CUDA graphs) and PyTorch Python (loop, vmap packs).
+if want bench; then
+  start=$SECONDS
+  PYTHON=$python "$root/bench/run_gpu_bench.sh" "$build" > "$out/bench.txt" 2> "$out/bench.err"
+  rc=$?
+  say "bench: exit $rc in $((SECONDS - start)) s"
+  cat "$out/bench.txt" | tee -a "$summary"
+  [ $rc -eq 0 ] || failed=1
+fi
 say "done: $([ $failed -eq 0 ] && echo all stages passed || echo some stage FAILED)"
 exit $failed

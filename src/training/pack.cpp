@@ -169,7 +169,9 @@ std::vector<PointRecord> PackTrainer::run(const Layout& layout, const std::vecto
   for (std::int64_t s = 1; s <= job_.train.steps && left > 0; ++s) {
     const auto losses = step();
     for (std::size_t k = 0; k < members_.size(); ++k) {
-      if (running[k] && !members_[k]->after_step(s, losses[k])) {
+      if (!running[k]) continue;
+      members_[k]->optimizer().set_steps(s);  // the pack's step, not the member optimizer's
+      if (!members_[k]->after_step(s, losses[k])) {
         records[k] = members_[k]->end();  // its weights as they are now
         running[k] = false;
         --left;

@@ -81,6 +81,9 @@ Trainer::Trainer(const config::JobConfig& job, const config::GridPoint& point, c
   // A team's step talks to others; Adam and a decaying rate change the step's
   // constants every step, which a replayed graph would not.
   try_graph_ = device.is_cuda() && job.train.cuda_graphs && team_ == nullptr && optimizer_->fixed_step();
+  if (device.is_cuda() && job.train.cuda_graphs && !optimizer_->fixed_step()) {
+    graph_fallback_ = "no CUDA graph: the step changes every step (Adam's bias corrections, or train.lr_decay)";
+  }
 }
 
 torch::Tensor Trainer::train_step(const torch::Tensor& idx) {
@@ -162,7 +165,9 @@ void Trainer::follow() {
 double Trainer::take_step() {
   if (graph_) {
     if (!full_batch_) graph_idx_.copy_(sampler_.next());
-    return graph_->replay().item<double>();
+    const double loss = graph_->replay().item<double>();
+    optimizer_->set_steps(optimizer_->steps() + 1);
+    return loss;
   }
   torch::Tensor idx;
   if (!full_batch_) idx = sampler_.next().to(x_train_.device());
@@ -175,12 +180,14 @@ double Trainer::take_step() {
 void Trainer::capture_step() {
   try_graph_ = false;
   if (!full_batch_) graph_idx_ = torch::zeros({point_.batch}, torch::dtype(torch::kInt64).device(x_train_.device()));
+  const std::int64_t taken = optimizer_->steps();
   try {
     graph_ = StepGraph::capture(x_train_.device(), [this] { return train_step(graph_idx_); });
   } catch (const std::exception& e) {
     graph_fallback_ = e.what();
     log::warn("point ", point_.id, ": ", graph_fallback_, "; training eagerly");
   }
+  optimizer_->set_steps(taken);  // the capture ran no step
 }
 
 Evaluation Trainer::evaluate(const torch::Tensor& x, const torch::Tensor& y) {

@@ -9,3 +9,19 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+# "${session[@]}" CMD ARGS... runs CMD in a new session (and so its own
+# process group: $! is its pid and the group's id, with no fork in between)
+# with SIGUSR1 and SIGTERM unblocked and at their default action. A launcher
+# may start the tests with them blocked (one GPU machine's harness did), and a
+# blocked signal never reaches mpirun. "${session_blocked[@]}" starts CMD with
+# both blocked instead (Open MPI unblocks them in the ranks it starts).
+session_exec() {
+  printf '%s' "import os, signal, sys
+drain = {signal.SIGUSR1, signal.SIGTERM}
+for s in drain: signal.signal(s, signal.SIG_DFL)
+signal.pthread_sigmask(signal.SIG_$1, drain)
+os.setsid()
+os.execvp(sys.argv[1], sys.argv[1:])"
+}
+session=("$py" -c "$(session_exec UNBLOCK)")
+session_blocked=("$py" -c "$(session_exec BLOCK)")

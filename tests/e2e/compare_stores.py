@@ -4,7 +4,8 @@ Usage: /usr/bin/python3 compare_stores.py [--common] [--rtol R] [--ignore-key KE
 --common: compare only the datasets both stores have (a version-1 store resumed
 by a newer lsweep against a store that lsweep made).
 --rtol R: floating-point values need only agree to R relative, to themselves
-or to their dataset's largest value (NaN equals NaN;
+or to their dataset's largest value (NaN equals NaN; the largest difference
+found is printed;
 integers and strings still bit for bit), and the jobs may differ in train.pack
 and train.team: a sweep trained in packs or teams against the same sweep
 trained point by point.
@@ -64,6 +65,18 @@ def same(x, y):
     return x.tobytes() == y.tobytes()  # the bytes, so NaN == NaN and -0.0 != 0.0
 
 
+def largest_difference(x, y):
+    """max |x - y| / max(|y|, the dataset's largest |value|/1e6) over finite pairs, or None."""
+    if x.shape != y.shape or x.dtype.kind != "f":
+        return None
+    both = np.isfinite(x) & np.isfinite(y)
+    if not both.any():
+        return None
+    scale = 1e-6 * float(np.abs(y[both]).max())
+    d = np.abs(x[both] - y[both]) / np.maximum(np.abs(y[both]), scale if scale > 0 else 1e-300)
+    return float(d.max())
+
+
 def job_text(f):
     text = f.attrs["job_toml"]
     text = text.decode() if isinstance(text, bytes) else str(text)
@@ -77,16 +90,21 @@ with h5py.File(args[0], "r") as a, h5py.File(args[1], "r") as b:
         names = [n for n in names if n in set(datasets(b))]
     elif names != datasets(b):
         sys.exit(f"compare_stores.py: different datasets: {names} vs {datasets(b)}")
-    differ = []
+    differ, worst = [], (0.0, "")
     for name in names:
         if name in SKIP or is_clock(a[name]):
             continue
         x, y = np.asarray(a[name][()]), np.asarray(b[name][()])
+        d = largest_difference(x, y) if rtol is not None else None
+        if d is not None and d > worst[0]:
+            worst = (d, name)
         if not same(x, y):
-            differ.append(name)
+            differ.append(name if d is None else f"{name} (largest relative difference {d:.3g})")
     if job_text(a) != job_text(b):
         differ.append("job_toml attribute")
     if differ:
         sys.exit("compare_stores.py: FAILED, these differ: " + ", ".join(differ))
     how = "bit-identical" if rtol is None else f"equal to {rtol:g} relative"
+    if rtol is not None and worst[1]:
+        how += f" (largest difference {worst[0]:.3g}, in {worst[1]})"
     print(f"compare_stores.py: {len([n for n in names if n not in SKIP])} datasets {how}")

@@ -30,7 +30,7 @@ while :; do
   attempts=$((attempts + 1))
   [ "$attempts" -le 200 ] || { echo "FAILED: the sweep never finished"; exit 1; }
   # A new session, so that the whole run (mpiexec and every rank) is one process group.
-  setsid "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$job" --store "$store" > "$tmp/run.log" 2>&1 &
+  "${session[@]}" "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$job" --store "$store" > "$tmp/run.log" 2>&1 &
   pid=$!
   if [ "$kills" -lt 20 ] || [ "$midsweep" -lt 5 ]; then
     # A random moment in [0.1 s, window): start-up, creation, training or closing.

@@ -12,7 +12,7 @@ job=$here/crash_job.toml
 
 for signal in USR1 TERM; do
   store=$tmp/drained-$signal.h5
-  setsid "$mpiexec" --oversubscribe -n 3 "$lsweep" run "$job" --store "$store" --progress-seconds 0.5 > "$tmp/run.log" 2>&1 &
+  "${session[@]}" "$mpiexec" --oversubscribe -n 3 "$lsweep" run "$job" --store "$store" --progress-seconds 0.5 > "$tmp/run.log" 2>&1 &
   pid=$!
   # Signal once the first point is done (polling the store: what a user does).
   for _ in $(seq 1 600); do
@@ -38,21 +38,27 @@ for signal in USR1 TERM; do
   echo "drain_test.sh: $signal drained with $left point(s) left; resumed to an identical store"
 done
 # Packs (train.pack = 4): a drain, then a SIGKILL, each mid-sweep, resumed to
-# a store bit-identical to the uninterrupted pack run's.
+# a store bit-identical to the uninterrupted pack run's. The drain's USR1 goes
+# to the ranks themselves, as a batch system signals a job's tasks, while
+# mpirun has it blocked: the drain must not depend on mpirun forwarding it.
 sed '/^steps = /a pack = 4' "$job" > "$tmp/pack_job.toml"
 grep -q '^pack = 4$' "$tmp/pack_job.toml"
 "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$tmp/pack_job.toml" --store "$tmp/pack_reference.h5" > /dev/null
 for signal in USR1 KILL; do
   store=$tmp/pack-$signal.h5
-  setsid "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$tmp/pack_job.toml" --store "$store" > "$tmp/run.log" 2>&1 &
+  launch=("${session[@]}")
+  [ "$signal" = USR1 ] && launch=("${session_blocked[@]}")
+  "${launch[@]}" "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$tmp/pack_job.toml" --store "$store" > "$tmp/run.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 600); do
     [ "$("$lsweep" status --left "$store" 2> /dev/null || echo 80)" -le 76 ] && break  # a first pack is done
     sleep 0.1
   done
-  if [ "$signal" = KILL ]; then kill -9 -- "-$pid"; else kill -USR1 "$pid"; fi
-  wait "$pid" || true
+  if [ "$signal" = KILL ]; then kill -9 -- "-$pid"; else kill -USR1 $(cat /proc/"$pid"/task/*/children); fi  # the ranks: mpirun's children
+  rc=0
+  wait "$pid" || rc=$?
   pid=""
+  if [ "$signal" = USR1 ] && [ "$rc" -ne 4 ]; then echo "FAILED: packs: exit $rc after USR1 to the ranks, want 4"; cat "$tmp/run.log"; exit 1; fi
   left=$("$lsweep" status --left "$store")
   [ "$left" -gt 0 ] || { echo "FAILED: packs: $signal left nothing to resume"; cat "$tmp/run.log"; exit 1; }
   "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$tmp/pack_job.toml" --store "$store" > "$tmp/resume.log"

@@ -33,7 +33,7 @@ $run2 --log-level error run "$job" --store "$tmp/done.h5" > /dev/null || fail "a
 
 # 1. One run per store, whatever the spelling of its path.
 mkdir -p "$tmp/a/sub"
-setsid "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$here/crash_job.toml" --store "$tmp/a/r.h5" \
+"${session[@]}" "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$here/crash_job.toml" --store "$tmp/a/r.h5" \
   > "$tmp/a.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do

@@ -45,7 +45,7 @@ if [ "$(id -u)" -eq 0 ] && mkdir -p "$tmp/disk" && mount -t tmpfs -o size=300k t
 
   # 2. Full after creation: nothing is lost.
   rm -f "$tmp/disk/s.h5"
-  setsid "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level warn run "$job" --store "$tmp/disk/m.h5" > "$tmp/run.log" 2>&1 &
+  "${session[@]}" "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level warn run "$job" --store "$tmp/disk/m.h5" > "$tmp/run.log" 2>&1 &
   pid=$!
   wait_finished "$tmp/disk/m.h5" 2
   dd if=/dev/zero of="$tmp/disk/filler" bs=4k 2> /dev/null || true

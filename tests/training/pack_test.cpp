@@ -19,6 +19,7 @@ void expect_pack_matches_one_point_loop(const config::JobConfig& job, const Data
     SCOPED_TRACE("point " + std::to_string(points[k].id));
     Trainer alone(job, points[k], data, torch::kCPU);
     expect_close_record(packed[k], alone.run(), 1e-10);
+    EXPECT_EQ(pack.member(k).optimizer().steps(), alone.optimizer().steps());
     EXPECT_EQ(packed[k].summary.point_id, points[k].id);
     // The member's model is the point's slice of the pack, and matches too.
     const auto mine = pack.member(k).model()->parameters();

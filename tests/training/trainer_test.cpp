@@ -435,6 +435,41 @@ TEST(TrainerCuda, GraphReplaysGiveTheEagerBitsAndCpuAgreesToRounding) {
   }
 }
 
+// Adam with a decaying rate and weight decay on the GPU: eager (its step
+// changes every step, and the trainer says so), the CPU's result to rounding,
+// every step counted. SGD with weight decay under a graph: the CPU's result to
+// rounding, the replays counted as steps and the capture not.
+TEST(TrainerCuda, AdamWithADecayTrainsEagerlyAndCpuAgreesToRounding) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  auto job = gaussian_job(config::LossKind::cross_entropy, config::DType::float64, 60);
+  job.data.binary = false;
+  job.train.optimizer = config::OptimizerKind::adam;
+  job.train.momentum = 0.0;
+  job.train.weight_decay = 1e-3;
+  job.train.lr_decay = config::LrDecay{2.0, 20, 1e-4};
+  job.train.cuda_graphs = true;
+  const Dataset data = ten_class_data();
+  const config::GridPoint point{0, 0.01, 8, 16, 5};
+  Trainer gpu(job, point, data, torch::Device(torch::kCUDA, 0));
+  const PointRecord g = gpu.run();
+  EXPECT_FALSE(gpu.graph_active());
+  EXPECT_NE(gpu.graph_fallback().find("Adam"), std::string::npos) << gpu.graph_fallback();
+  EXPECT_EQ(gpu.optimizer().steps(), 60);
+  EXPECT_DOUBLE_EQ(gpu.optimizer().lr(), 0.01 / 8.0);
+  const PointRecord c = Trainer(job, point, data, torch::kCPU).run();
+  EXPECT_NEAR(final_train_loss(c), final_train_loss(g), 1e-9 * std::abs(final_train_loss(c)));
+
+  job.train.optimizer = config::OptimizerKind::sgd;
+  job.train.momentum = 0.9;
+  job.train.lr_decay = config::LrDecay{};
+  Trainer graphed(job, point, data, torch::Device(torch::kCUDA, 0));
+  const PointRecord gs = graphed.run();
+  EXPECT_TRUE(graphed.graph_active()) << graphed.graph_fallback();
+  EXPECT_EQ(graphed.optimizer().steps(), 60);
+  const PointRecord cs = Trainer(job, point, data, torch::kCPU).run();
+  EXPECT_NEAR(final_train_loss(cs), final_train_loss(gs), 1e-9 * std::abs(final_train_loss(cs)));
+}
+
 TEST(TrainerCuda, AnOutOfMemoryErrorIsAnExceptionWithCudasMessage) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   auto job = gaussian_job(config::LossKind::mse, config::DType::float32, 2);

@@ -44,7 +44,11 @@ class Optimizer {
   /// Whether every step applies the same function of the gradients (constant
   /// rate, no step count in it): only then may a CUDA graph replay it.
   bool fixed_step() const { return kind_ == config::OptimizerKind::sgd && !decay_.active(); }
+  /// Steps taken. A CUDA graph's replay takes a step that step() does not
+  /// see: its trainer counts it with set_steps(), and undoes the count of
+  /// the capture, which runs nothing.
   std::int64_t steps() const { return steps_; }
+  void set_steps(std::int64_t steps) { steps_ = steps; }
   /// One buffer per parameter, in parameters() order: SGD's momentum
   /// buffers, Adam's first moments m; undefined tensors before the first
   /// step, or with SGD without momentum.

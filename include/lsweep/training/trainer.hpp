@@ -118,7 +118,8 @@ class Trainer {
   void follow();
   /// Whether steps now replay a CUDA graph.
   bool graph_active() const { return graph_ != nullptr; }
-  /// Why a capture was tried and failed (empty if none failed).
+  /// Why a GPU point with train.cuda_graphs trains eagerly: its step changes
+  /// every step, or a capture was tried and failed (empty otherwise).
   const std::string& graph_fallback() const { return graph_fallback_; }
   /// Mean loss and accuracy over a whole set, in chunks, without gradients.
   Evaluation evaluate(const torch::Tensor& x, const torch::Tensor& y);
