@@ -42,8 +42,8 @@ die() {
 [ -d "$debs/core" ] || die "no $debs/core: run scripts/gpu-debs.sh on a Debian 12 machine and carry its folder here"
 command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader |
   sed 's/^/gpu: /' | tee -a "$summary"
-# A launcher may start us with signals blocked (SigBlk 0000000000000200:
-# SIGUSR1, on one GPU machine); the drain tests unblock them for mpirun.
+# The signals a launcher started us with blocked or ignored (one GPU machine:
+# SIGCHLD blocked). The drain tests unblock SIGUSR1 and SIGTERM for mpirun.
 grep -E '^(SigBlk|SigIgn)' /proc/$$/status | sed 's/^/signals of this shell: /' | tee -a "$summary"
 torch_prefix=$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)') ||
   die "$python has no PyTorch; set PYTHON to the interpreter that has it"

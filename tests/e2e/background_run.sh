@@ -11,10 +11,11 @@ cleanup() {
 trap cleanup EXIT
 # "${session[@]}" CMD ARGS... runs CMD in a new session (and so its own
 # process group: $! is its pid and the group's id, with no fork in between)
-# with SIGUSR1 and SIGTERM unblocked and at their default action. A launcher
-# may start the tests with them blocked (one GPU machine's harness did), and a
-# blocked signal never reaches mpirun. "${session_blocked[@]}" starts CMD with
-# both blocked instead (Open MPI unblocks them in the ranks it starts).
+# with SIGUSR1 and SIGTERM unblocked and at their default action: a launcher
+# may start the tests with signals blocked (one GPU machine's blocked
+# SIGCHLD), and a blocked signal would never reach mpirun. `setsid` may fork
+# instead, and then $! is not mpirun. "${session_blocked[@]}" starts CMD with
+# both blocked (Open MPI unblocks them in the ranks it starts).
 session_exec() {
   printf '%s' "import os, signal, sys
 drain = {signal.SIGUSR1, signal.SIGTERM}
