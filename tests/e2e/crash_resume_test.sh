@@ -36,8 +36,7 @@ while :; do
     # A random moment in [0.1 s, window): start-up, creation, training or closing.
     ms=$((100 + RANDOM % (window_ms - 100)))
     sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
-    if kill -9 -- "-$pid" 2> /dev/null; then
-      wait "$pid" 2> /dev/null || true
+    if kill_run; then
       pid=""
       kills=$((kills + 1))
       if [ -e "$store" ]; then

@@ -78,9 +78,13 @@ for signal in USR1 KILL; do
     [ "$("$lsweep" status --left "$store" 2> /dev/null || echo 80)" -le 76 ] && break  # a first pack is done
     sleep 0.1
   done
-  if [ "$signal" = KILL ]; then kill -9 -- "-$pid"; else kill -USR1 $(cat /proc/"$pid"/task/*/children); fi  # the ranks: mpirun's children
   rc=0
-  wait "$pid" || rc=$?
+  if [ "$signal" = KILL ]; then
+    kill_run
+  else
+    kill -USR1 $(cat /proc/"$pid"/task/*/children)  # the ranks: mpirun's children
+    wait "$pid" || rc=$?
+  fi
   pid=""
   if [ "$signal" = USR1 ] && [ "$rc" -ne 4 ]; then echo "FAILED: packs: exit $rc after USR1 to the ranks, want 4"; cat "$tmp/run.log"; exit 1; fi
   left=$("$lsweep" status --left "$store")
