@@ -13,7 +13,7 @@ packages=(
   libboost-serialization-dev libtomlplusplus-dev libcli11-dev zlib1g-dev
   libgtest-dev libgmock-dev
   dataset-fashion-mnist
-  python3-h5py python3-numpy python3-matplotlib
+  python3-h5py python3-numpy python3-matplotlib python3-xarray
   slurm-wlm munge
 )
 

@@ -22,5 +22,9 @@ int status_command(const std::string& store_path, bool left_only, const config::
 /// `transitions`: N* of each (lr, batch) line (transitions.hpp).
 int report_command(const std::string& store_path, bool csv, bool diffusion, bool transitions,
                    const config::ProbeCatalog& catalog);
+/// Draws every figure the store's probes support into `out_dir` (default: the
+/// store's folder; made if missing) with tools/lsweep_plot.py, which prints
+/// the paths it wrote. kFailure when a figure tool failed.
+int plot_command(const std::string& store_path, const std::string& out_dir, const config::ProbeCatalog& catalog);
 
 }  // namespace lsweep::cli

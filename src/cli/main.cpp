@@ -51,6 +51,11 @@ int main(int argc, char** argv) {
                  "(needs [probes.jamming])")
       ->excludes(diffusion_flag);
 
+  std::string out_dir;
+  auto* plot = app.add_subcommand("plot", "Draw every figure a store's probes support (PNG); print their paths");
+  plot->add_option("STORE", store_path, "store written by lsweep run")->required();
+  plot->add_option("--out", out_dir, "folder for the figures (default: the store's folder; made if missing)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -63,6 +68,7 @@ int main(int argc, char** argv) {
     if (*run) return cli::run_command(job_path, store_path, progress_seconds, catalog);
     if (*status) return cli::status_command(store_path, left_only, catalog);
     if (*report) return cli::report_command(store_path, csv, diffusion, transitions, catalog);
+    if (*plot) return cli::plot_command(store_path, out_dir, catalog);
   } catch (const ConfigError& e) {
     std::cerr << "lsweep: error: " << e.what() << "\n";
     return cli::kBadInput;

@@ -25,6 +25,7 @@ TMPDIR=$tmp/scratch "$mpiexec" --oversubscribe -x TMPDIR -n 2 "$lsweep" --log-le
 [ -z "$(ls -A "$tmp/scratch")" ] || { echo "FAILED: scratch files left behind:"; ls -la "$tmp/scratch"; exit 1; }
 
 "$lsweep" report --csv "$tmp/np3.h5" > "$tmp/report.csv"
+"$py" "$here/loader_test.py" "$tmp/np3.h5" "$tmp/report.csv" "$tools"
 "$lsweep" report --diffusion --csv "$tmp/np3.h5" > "$tmp/kunin.csv"
 "$lsweep" report --diffusion "$tmp/np3.h5" > "$tmp/kunin.txt"
 "$py" - "$tmp/np3.h5" "$tmp/spill.h5" "$tmp/report.csv" "$tmp/kunin.csv" <<'PY'

@@ -47,6 +47,8 @@ PY
 # listed scan's; unused reserved rows keep width 0.
 "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level warn run "$here/jamming_bisect_job.toml" --store "$tmp/bis.h5"
 "$lsweep" report --transitions --csv "$tmp/bis.h5" > "$tmp/bis.csv"
+"$lsweep" report --csv "$tmp/bis.h5" > "$tmp/bis_points.csv"
+"$py" "$here/loader_test.py" "$tmp/bis.h5" "$tmp/bis_points.csv" "$tools"
 cp "$tmp/bis.h5" "$tmp/resumed.h5"
 "$py" - "$tmp/jam.h5" "$tmp/n_star.csv" "$tmp/bis.h5" "$tmp/bis.csv" "$tmp/resumed.h5" <<'PY'
 import csv
