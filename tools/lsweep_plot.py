@@ -5,6 +5,7 @@
   STEM-curvature-*.png, .txt         with [probes.curvature]  (tools/curvature_figures.py)
   STEM-diffusion-*.png, .txt         with [probes.diffusion]  (tools/diffusion_figures.py)
   STEM-jamming-*.png, .txt           with [probes.jamming]    (tools/jamming_figures.py)
+  STEM-landscape-*.png, .txt         with [probes.landscape]  (tools/landscape_figures.py)
 
 STEM is the store's file name without .h5; the .txt files are the tables the
 figure tools print. The paths of the files written are printed, one per line.
@@ -24,7 +25,7 @@ import h5py  # noqa: E402
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 # (probe group, figure tool): run with PREFIX = OUT_DIR/STEM-probe; its stdout table kept as PREFIX.txt.
 PROBE_FIGURES = [("curvature", "curvature_figures.py"), ("diffusion", "diffusion_figures.py"),
-                 ("jamming", "jamming_figures.py")]
+                 ("jamming", "jamming_figures.py"), ("landscape", "landscape_figures.py")]
 
 
 def main(store, out_dir):

@@ -8,7 +8,8 @@
 The Dataset is indexed by the grid: lr, batch, width, seed (a "full" batch is
 stored as P, the training set's size). Quantities measured along the way add
 their own dimensions: step (checkpoints), tw and lag (the diffusion probe),
-eigenvalue (curvature's top_k), layer, and bins. Points the sweep has not
+eigenvalue (curvature's top_k), alpha, s and t (the landscape probe's line
+and directions), layer, and bins. Points the sweep has not
 finished, and grid cells no point has (widths that grid.bisect chose for other
 lines), hold NaN; `status` says which is which (done, pending, ...).
 
@@ -56,11 +57,23 @@ AXES = {
     "probes/jamming/gaps_satisfied": ("gap_bin",),
     "probes/jamming/gaps_unsatisfied": ("gap_bin",),
     "probes/jamming/*": ("step",),
+    "probes/landscape/line_train_loss": ("alpha",),
+    "probes/landscape/line_train_accuracy": ("alpha",),
+    "probes/landscape/line_test_loss": ("alpha",),
+    "probes/landscape/line_test_accuracy": ("alpha",),
+    "probes/landscape/dir_train_loss": ("t",),
+    "probes/landscape/dir_train_accuracy": ("t",),
+    "probes/landscape/dir_test_loss": ("t",),
+    "probes/landscape/dir_test_accuracy": ("t",),
+    "probes/landscape/*": ("s", "t"),
     "probes/weights/*": ("step",),
 }
-COORDINATES = {"step": "series/step", "tw": "probes/diffusion/waiting_time", "lag": "probes/diffusion/lag"}
+COORDINATES = {"step": "series/step", "tw": "probes/diffusion/waiting_time", "lag": "probes/diffusion/lag",
+               "alpha": "probes/landscape/line_alpha", "s": "probes/landscape/coordinate",
+               "t": "probes/landscape/coordinate"}
 # Datasets that are not one row per point: coordinates, and packed vectors.
 NOT_PER_POINT = {"series/step", "probes/diffusion/waiting_time", "probes/diffusion/lag", "probes/jamming/hist_edges",
+                 "probes/landscape/line_alpha", "probes/landscape/coordinate",
                  "probes/weights/initial_params", "probes/weights/final_params"}
 
 

@@ -5,6 +5,7 @@
 #include "lsweep/probes/curvature.hpp"
 #include "lsweep/probes/diffusion.hpp"
 #include "lsweep/probes/jamming.hpp"
+#include "lsweep/probes/landscape.hpp"
 #include "lsweep/probes/probe.hpp"
 #include "lsweep/probes/weights.hpp"
 
@@ -51,6 +52,7 @@ const Registry& builtin() {
     r.add(std::make_shared<CurvatureProbe>());
     r.add(std::make_shared<DiffusionProbe>());
     r.add(std::make_shared<JammingProbe>());
+    r.add(std::make_shared<LandscapeProbe>());
     r.add(std::make_shared<WeightsProbe>());
     return r;
   }();

@@ -237,7 +237,17 @@ torch::Tensor PointState::loss(const torch::Tensor& out, const torch::Tensor& y)
 }
 
 PointState Trainer::state(std::int64_t step) {
-  return PointState{job_, point_, model_, x_train_, y_train_, *optimizer_, step, full_gradient_};
+  return PointState{job_,
+                    point_,
+                    model_,
+                    x_train_,
+                    y_train_,
+                    *optimizer_,
+                    step,
+                    full_gradient_,
+                    x_test_,
+                    y_test_,
+                    [this](const torch::Tensor& x, const torch::Tensor& y) { return evaluate(x, y); }};
 }
 
 StopCriteria Trainer::stop_criteria(const RunOptions& options) const {

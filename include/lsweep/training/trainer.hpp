@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -63,6 +64,11 @@ struct PointState {
   /// parameters() order), computed in the same pass as the evaluation.
   /// Empty otherwise.
   const std::vector<torch::Tensor>& full_gradient;
+  const torch::Tensor& x_test;  ///< the test set [T, d] (T = 0 without one)
+  const torch::Tensor& y_test;
+  /// The trainer's own evaluation (in chunks, no gradients) of the model as
+  /// it is now: the bits the trainer records for the same parameters.
+  std::function<Evaluation(const torch::Tensor& x, const torch::Tensor& y)> evaluate;
   /// The job's loss (a mean over the samples) of outputs `out` for labels `y`.
   torch::Tensor loss(const torch::Tensor& out, const torch::Tensor& y) const;
 };
@@ -70,7 +76,9 @@ struct PointState {
 /// Hooks into the training of one point (a probe's computing side); each
 /// defaults to nothing. An observer must not change the training: it may run
 /// the model forward and backward (gradients are reset before every step)
-/// but must not touch parameters, buffers or LibTorch's global generator.
+/// but must not touch parameters, buffers or LibTorch's global generator;
+/// except that finish() may move the parameters if it puts them back bit for
+/// bit before it returns (the landscape probe).
 class PointObserver {
  public:
   virtual ~PointObserver() = default;

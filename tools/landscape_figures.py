@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""Figures from the landscape probe of a lsweep store ([probes.landscape]):
+
+  PREFIX-line.png       the training loss (and test loss, dashed) along the line from the
+                        initialisation (alpha 0) to the trained network (alpha 1), one line per point
+  PREFIX-direction.png  the training loss along one filter-normalised random direction through the
+                        trained network, one line per point
+  PREFIX-contours.png   the 2-D slices (log10 training loss) of up to 6 done points, spread over the grid
+  PREFIX-montage.png    the 2-D slices across (lr, batch) for one width (--width; default the largest),
+                        the first seed: rows batch, columns lr
+
+and a table on stdout: per point, lr, batch, width, seed, status, the loss at alpha 0 and 1, and the
+line's barrier. Stores without the plane (plane = false) get no contours or montage.
+
+Usage: /usr/bin/python3 tools/landscape_figures.py STORE [PREFIX] [--width W]
+  PREFIX defaults to STORE without .h5.
+Needs Debian's python3-h5py, python3-numpy and python3-matplotlib."""
+import os
+import sys
+
+os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
+
+import h5py  # noqa: E402
+import matplotlib  # noqa: E402
+import numpy as np  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+G = "probes/landscape/"
+DONE = 2
+
+
+def log10(x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log10(np.where(x > 0, x, np.nan))
+
+
+def label(d, i):
+    return f"lr {d['lr'][i]:g}, B {d['batch'][i]}, w {d['width'][i]}, s {d['seed'][i]}"
+
+
+def main(store, prefix, width):
+    with h5py.File(store, "r") as f:
+        if f.attrs.get("format", b"") != b"lsweep-store":
+            sys.exit(f"landscape_figures.py: '{store}' is not a lsweep store")
+        if G + "line_alpha" not in f:
+            sys.exit(f"landscape_figures.py: '{store}' has no [probes.landscape]")
+        d = {k: f["grid/" + k][()] for k in ("lr", "batch", "width", "seed")}
+        d["status"] = f["points/status"][()]
+        for k in ("line_alpha", "coordinate", "line_train_loss", "dir_train_loss", "line_barrier"):
+            d[k] = f[G + k][()]
+        d["line_test_loss"] = f[G + "line_test_loss"][()] if G + "line_test_loss" in f else None
+        d["plane"] = f[G + "plane_train_loss"][()] if G + "plane_train_loss" in f else None
+    done = np.flatnonzero(d["status"] == DONE)
+    alpha, coord = d["line_alpha"], d["coordinate"]
+    a0, a1 = int(np.flatnonzero(alpha == 0.0)[0]), int(np.flatnonzero(alpha == 1.0)[0])
+
+    print("point  lr        batch  width  seed  status  loss_alpha0  loss_alpha1  line_barrier")
+    for i in range(d["lr"].size):
+        print(f"{i:<6} {d['lr'][i]:<9g} {d['batch'][i]:<6} {d['width'][i]:<6} {d['seed'][i]:<5} {d['status'][i]:<7} "
+              f"{d['line_train_loss'][i, a0]:<12.6g} {d['line_train_loss'][i, a1]:<12.6g} {d['line_barrier'][i]:.6g}")
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for n, i in enumerate(done):
+        (line,) = ax.plot(alpha, d["line_train_loss"][i], label=label(d, i))
+        if d["line_test_loss"] is not None:
+            ax.plot(alpha, d["line_test_loss"][i], "--", color=line.get_color(), lw=0.8)
+    for x in (0.0, 1.0):
+        ax.axvline(x, color="grey", lw=0.5)
+    ax.set_yscale("log")
+    ax.set_xlabel("alpha: (1 - alpha) theta_0 + alpha theta_final")
+    ax.set_ylabel("loss (train solid, test dashed)")
+    ax.set_title("From the initialisation (0) to the trained network (1)")
+    if len(done) <= 12:
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(f"{prefix}-line.png", dpi=120)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for i in done:
+        ax.plot(coord, d["dir_train_loss"][i], label=label(d, i))
+    ax.set_yscale("log")
+    ax.set_xlabel("t: theta_final + t d1 (filter-normalised)")
+    ax.set_ylabel("training loss")
+    ax.set_title("Along a random direction through the trained network")
+    if len(done) <= 12:
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(f"{prefix}-direction.png", dpi=120)
+    plt.close(fig)
+
+    if d["plane"] is None or done.size == 0:
+        return
+    picks = done[np.unique(np.linspace(0, done.size - 1, min(6, done.size)).round().astype(int))]
+    fig, axes = plt.subplots(1, len(picks), figsize=(3.2 * len(picks), 3.2), squeeze=False)
+    for ax, i in zip(axes[0], picks):
+        contours(ax, coord, d["plane"][i], label(d, i))
+    fig.tight_layout()
+    fig.savefig(f"{prefix}-contours.png", dpi=120)
+    plt.close(fig)
+
+    w = width if width is not None else int(d["width"].max())
+    lrs, batches = np.unique(d["lr"]), np.unique(d["batch"])
+    fig, axes = plt.subplots(batches.size, lrs.size, figsize=(2.8 * lrs.size, 2.8 * batches.size), squeeze=False)
+    for r, b in enumerate(batches):
+        for c, lr in enumerate(lrs):
+            ax = axes[r][c]
+            rows = np.flatnonzero((d["lr"] == lr) & (d["batch"] == b) & (d["width"] == w) & (d["status"] == DONE))
+            if rows.size == 0:
+                ax.set_axis_off()
+                ax.set_title(f"lr {lr:g}, B {b}: none", fontsize=7)
+                continue
+            i = rows[np.argmin(d["seed"][rows])]
+            contours(ax, coord, d["plane"][i], f"lr {lr:g}, B {b}")
+    fig.suptitle(f"log10 training loss on the plane theta_final + s d1 + t d2, width {w}")
+    fig.tight_layout()
+    fig.savefig(f"{prefix}-montage.png", dpi=110)
+    plt.close(fig)
+
+
+def contours(ax, coord, plane, title):
+    z = log10(plane)
+    if np.isfinite(z).sum() >= 4 and np.nanmax(z) > np.nanmin(z):
+        cs = ax.contourf(coord, coord, z.T, levels=20, cmap="viridis")
+        plt.colorbar(cs, ax=ax, fraction=0.046)
+    ax.plot([0], [0], "r+")
+    ax.set_xlabel("s (d1)", fontsize=7)
+    ax.set_ylabel("t (d2)", fontsize=7)
+    ax.set_title(title, fontsize=7)
+    ax.tick_params(labelsize=6)
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    width = None
+    if "--width" in args:
+        i = args.index("--width")
+        width = int(args[i + 1])
+        del args[i:i + 2]
+    if not 1 <= len(args) <= 2:
+        sys.exit(__doc__)
+    main(args[0], args[1] if len(args) == 2 else args[0].removesuffix(".h5"), width)
