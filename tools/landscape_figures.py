@@ -48,6 +48,7 @@ def main(store, prefix, width):
             sys.exit(f"landscape_figures.py: '{store}' has no [probes.landscape]")
         d = {k: f["grid/" + k][()] for k in ("lr", "batch", "width", "seed")}
         d["status"] = f["points/status"][()]
+        status_names = {v: k for k, v in h5py.check_enum_dtype(f["points/status"].dtype).items()}
         for k in ("line_alpha", "coordinate", "line_train_loss", "dir_train_loss", "line_barrier"):
             d[k] = f[G + k][()]
         d["line_test_loss"] = f[G + "line_test_loss"][()] if G + "line_test_loss" in f else None
@@ -56,9 +57,9 @@ def main(store, prefix, width):
     alpha, coord = d["line_alpha"], d["coordinate"]
     a0, a1 = int(np.flatnonzero(alpha == 0.0)[0]), int(np.flatnonzero(alpha == 1.0)[0])
 
-    print("point  lr        batch  width  seed  status  loss_alpha0  loss_alpha1  line_barrier")
+    print("point  lr        batch  width  seed  status    loss_alpha0  loss_alpha1  line_barrier")
     for i in range(d["lr"].size):
-        print(f"{i:<6} {d['lr'][i]:<9g} {d['batch'][i]:<6} {d['width'][i]:<6} {d['seed'][i]:<5} {d['status'][i]:<7} "
+        print(f"{i:<6} {d['lr'][i]:<9g} {d['batch'][i]:<6} {d['width'][i]:<6} {d['seed'][i]:<5} {status_names[int(d['status'][i])]:<9} "
               f"{d['line_train_loss'][i, a0]:<12.6g} {d['line_train_loss'][i, a1]:<12.6g} {d['line_barrier'][i]:.6g}")
 
     fig, ax = plt.subplots(figsize=(7, 4.5))

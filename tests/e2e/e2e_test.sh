@@ -46,7 +46,7 @@ grep -q 'DATASET "final_train_loss"' "$tmp/dump.txt"
 
 "$lsweep" report --csv "$tmp/np3.h5" > "$tmp/report.csv"
 "$py" "$here/loader_test.py" "$tmp/np3.h5" "$tmp/report.csv" "$here/../../tools"
-head -1 "$tmp/report.csv" | grep -q '^point_id,lr,batch,width,seed,status,final_train_loss,final_test_loss,train_accuracy,test_accuracy,steps,wall_seconds,lambda_max,lambda_max_residual,eos_ratio,lambda_min,hessian_trace,hessian_trace_err,grad_noise_trace,noise_alignment,weights_param_norm,weights_distance_sq,weights_grad_norm,error,row_check$'
+head -1 "$tmp/report.csv" | grep -q '^point_id,lr,batch,width,seed,status,final_train_loss,final_test_loss,train_accuracy,test_accuracy,steps,wall_seconds,lambda_max,lambda_max_residual,eos_ratio,lambda_min,hessian_trace,hessian_trace_err,grad_noise_trace,noise_alignment,line_barrier,weights_param_norm,weights_distance_sq,weights_grad_norm,error,row_check$'
 [ "$(wc -l < "$tmp/report.csv")" -eq 9 ]
 [ "$(grep -c ',done,' "$tmp/report.csv")" -eq 4 ]
 [ "$(grep -c ',diverged,' "$tmp/report.csv")" -eq 4 ]
