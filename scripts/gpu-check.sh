@@ -13,7 +13,8 @@
 # subset, run in that order; "configure" alone only configures), LSWEEP_GPU_PREFIX (default /tmp/lsweep-gpu),
 # LSWEEP_GPU_BUILD (default build-gpu), LSWEEP_GPU_TARGETS (build only
 # these), LSWEEP_GPU_TESTS (ctest -R regex), LSWEEP_GPU_TEST_SECONDS (default 300),
-# LSWEEP_GPU_CMAKE_ARGS (more -D options, last), PYTHON (default python3:
+# LSWEEP_GPU_CMAKE_ARGS (more -D options, last), LSWEEP_GPU_EXEC (a command run
+# after the build, below), PYTHON (default python3:
 # the one with PyTorch). Logs go to OUT; the summary
 # is printed and written to OUT/summary.txt. Exit status: 0 when every stage
 # asked for passed.
@@ -129,6 +130,15 @@ if want build; then
     grep -E "error|Error" "$out/build.log" | head -30 | tee -a "$summary"
     exit 1
   fi
+fi
+
+# LSWEEP_GPU_EXEC: one more command (a diagnosis), run from the repository root
+# after the build with this script's environment; OUT, PYTHON and
+# LSWEEP_GPU_BUILD are exported for it.
+if [ -n "${LSWEEP_GPU_EXEC:-}" ]; then
+  start=$SECONDS
+  (cd "$root" && OUT=$out PYTHON=$python LSWEEP_GPU_BUILD=$build bash -c "$LSWEEP_GPU_EXEC") > "$out/exec.log" 2>&1
+  say "exec: exit $? in $((SECONDS - start)) s (log: exec.log)"
 fi
 
 # 3. A small GPU sweep: 2 workers sharing GPU 0; one point cannot fit in GPU memory.
