@@ -8,8 +8,12 @@ as lsweep's dataset.cpp, so the python's torch must be the same version as
 lsweep's LibTorch), no normalize or pca; loss "quadratic_hinge" or "mse";
 optimizer "sgd" with momentum and weight decay, no lr_decay; dtype float64.
 Usage: python3 numpy_reference.py [--rtol R] STORE
-Exit 0 when every such point's final parameters agree to R (default 1e-8)
-relative to the largest parameter; prints the data's fingerprint, so that two
+Exit 0 when every such point's final parameters agree to R (default 1e-6)
+relative to the largest parameter (most points agree to 1e-15; one of
+reference_job.toml's, lr 0.1 at width 8, trains at the edge of stability,
+lr * lambda_max = 3.7 against momentum's bound 2 (1 + 0.9) = 3.8, and grows
+rounding to 9e-11 with Debian's OpenBLAS, 2e-8 with the PyTorch wheel's CPU
+build and 6e-8 on an H100); prints the data's fingerprint, so that two
 machines' runs can be compared."""
 import sys
 import tomllib
@@ -19,7 +23,7 @@ import numpy as np
 import torch
 
 argv = sys.argv[1:]
-rtol = 1e-8
+rtol = 1e-6
 if "--rtol" in argv:
     i = argv.index("--rtol")
     rtol = float(argv[i + 1])

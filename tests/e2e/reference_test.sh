@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lsweep's full-batch training against an independent float64 NumPy reference
 # (numpy_reference.py): 8 points, 3 ranks; every point's final parameters must
-# agree with the reference's to 1e-8 of the largest.
+# agree with the reference's to 1e-6 of the largest (numpy_reference.py says why
+# not 1e-15 everywhere).
 set -euo pipefail
 lsweep=$1 here=$2 mpiexec=$3
 py=${LSWEEP_PYTHON:-/usr/bin/python3}
