@@ -8,6 +8,9 @@
   PREFIX-contours.png   the 2-D slices (log10 training loss) of up to 6 done points, spread over the grid
   PREFIX-montage.png    the 2-D slices across (lr, batch) for one width (--width; default the largest),
                         the first seed: rows batch, columns lr
+  PREFIX-checkpoints.png  with checkpoint_steps: for up to 4 done points, the line from the
+                        initialisation to the network at each chosen step (top) and the direction
+                        through it (bottom), coloured by step, beside the end's
 
 and a table on stdout: per point, lr, batch, width, seed, status, the loss at alpha 0 and 1, and the
 line's barrier. Stores without the plane (plane = false) get no contours or montage.
@@ -53,6 +56,10 @@ def main(store, prefix, width):
             d[k] = f[G + k][()]
         d["line_test_loss"] = f[G + "line_test_loss"][()] if G + "line_test_loss" in f else None
         d["plane"] = f[G + "plane_train_loss"][()] if G + "plane_train_loss" in f else None
+        if G + "checkpoint_step" in f:
+            d["checkpoint_step"] = f[G + "checkpoint_step"][()]
+            d["checkpoint_line"] = f[G + "checkpoint_line_train_loss"][()]
+            d["checkpoint_dir"] = f[G + "checkpoint_dir_train_loss"][()]
     done = np.flatnonzero(d["status"] == DONE)
     alpha, coord = d["line_alpha"], d["coordinate"]
     a0, a1 = int(np.flatnonzero(alpha == 0.0)[0]), int(np.flatnonzero(alpha == 1.0)[0])
@@ -92,6 +99,8 @@ def main(store, prefix, width):
     fig.savefig(f"{prefix}-direction.png", dpi=120)
     plt.close(fig)
 
+    if "checkpoint_step" in d and done.size > 0:
+        checkpoint_figure(d, done, alpha, coord, f"{prefix}-checkpoints.png")
     if d["plane"] is None or done.size == 0:
         return
     picks = done[np.unique(np.linspace(0, done.size - 1, min(6, done.size)).round().astype(int))]
@@ -118,6 +127,33 @@ def main(store, prefix, width):
     fig.suptitle(f"log10 training loss on the plane theta_final + s d1 + t d2, width {w}")
     fig.tight_layout()
     fig.savefig(f"{prefix}-montage.png", dpi=110)
+    plt.close(fig)
+
+
+def checkpoint_figure(d, done, alpha, coord, path):
+    picks = done[np.unique(np.linspace(0, done.size - 1, min(4, done.size)).round().astype(int))]
+    steps = d["checkpoint_step"]
+    colours = plt.cm.viridis(np.linspace(0, 0.85, steps.size))
+    fig, axes = plt.subplots(2, len(picks), figsize=(3.4 * len(picks), 6), squeeze=False)
+    for col, i in enumerate(picks):
+        top, bottom = axes[0][col], axes[1][col]
+        for c, step in enumerate(steps):
+            top.plot(alpha, d["checkpoint_line"][i, c], color=colours[c], label=f"step {step:g}")
+            bottom.plot(coord, d["checkpoint_dir"][i, c], color=colours[c], label=f"step {step:g}")
+        top.plot(alpha, d["line_train_loss"][i], "k--", lw=0.9, label="end")
+        bottom.plot(coord, d["dir_train_loss"][i], "k--", lw=0.9, label="end")
+        top.set_title(label(d, i), fontsize=7)
+        top.set_xlabel("alpha: theta_0 (0) to the network at the step (1)", fontsize=7)
+        bottom.set_xlabel("t: along d1 through the network at the step", fontsize=7)
+        for ax in (top, bottom):
+            ax.set_yscale("log")
+            ax.tick_params(labelsize=6)
+        top.legend(fontsize=6)
+    axes[0][0].set_ylabel("training loss", fontsize=7)
+    axes[1][0].set_ylabel("training loss", fontsize=7)
+    fig.suptitle("Slices at the chosen checkpoints (checkpoint_steps) and at the end (dashed)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
     plt.close(fig)
 
 

@@ -8,7 +8,7 @@
 The Dataset is indexed by the grid: lr, batch, width, seed (a "full" batch is
 stored as P, the training set's size). Quantities measured along the way add
 their own dimensions: step (checkpoints), tw and lag (the diffusion probe),
-eigenvalue (curvature's top_k), alpha, s and t (the landscape probe's line
+eigenvalue (curvature's top_k), alpha, s, t and checkpoint (the landscape probe's line
 and directions), layer, and bins. Points the sweep has not
 finished, and grid cells no point has (widths that grid.bisect chose for other
 lines), hold NaN; `status` says which is which (done, pending, ...).
@@ -65,15 +65,18 @@ AXES = {
     "probes/landscape/dir_train_accuracy": ("t",),
     "probes/landscape/dir_test_loss": ("t",),
     "probes/landscape/dir_test_accuracy": ("t",),
+    "probes/landscape/checkpoint_line_*": ("checkpoint", "alpha"),
+    "probes/landscape/checkpoint_dir_*": ("checkpoint", "t"),
+    "probes/landscape/checkpoint_plane_*": ("checkpoint", "s", "t"),
     "probes/landscape/*": ("s", "t"),
     "probes/weights/*": ("step",),
 }
 COORDINATES = {"step": "series/step", "tw": "probes/diffusion/waiting_time", "lag": "probes/diffusion/lag",
                "alpha": "probes/landscape/line_alpha", "s": "probes/landscape/coordinate",
-               "t": "probes/landscape/coordinate"}
+               "t": "probes/landscape/coordinate", "checkpoint": "probes/landscape/checkpoint_step"}
 # Datasets that are not one row per point: coordinates, and packed vectors.
 NOT_PER_POINT = {"series/step", "probes/diffusion/waiting_time", "probes/diffusion/lag", "probes/jamming/hist_edges",
-                 "probes/landscape/line_alpha", "probes/landscape/coordinate",
+                 "probes/landscape/line_alpha", "probes/landscape/coordinate", "probes/landscape/checkpoint_step",
                  "probes/weights/initial_params", "probes/weights/final_params"}
 
 
@@ -99,7 +102,7 @@ def _open(path):
 
 def _axes(path, ndim):
     for pattern, names in AXES.items():
-        if path == pattern or (pattern.endswith("/*") and path.startswith(pattern[:-1])):
+        if path == pattern or (pattern.endswith("*") and path.startswith(pattern[:-1])):
             if len(names) == ndim - 1:
                 return names
     leaf = path.rsplit("/", 1)[1]

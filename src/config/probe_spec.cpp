@@ -16,6 +16,25 @@ std::optional<bool> OptionTable::boolean(const std::string& key) { return reader
 
 std::optional<std::string> OptionTable::string(const std::string& key) { return reader_.string(key); }
 
+std::optional<std::vector<std::int64_t>> OptionTable::increasing_integers(const std::string& key, std::int64_t lo,
+                                                                          std::int64_t hi) {
+  const toml::node* node = reader_.find(key);
+  if (!node) return std::nullopt;
+  const std::string allowed = "allowed: a list of increasing integers from " + std::to_string(lo) + " to " +
+                              std::to_string(hi) + ", e.g. [" + std::to_string(lo) + "]";
+  const auto* array = node->as_array();
+  if (!array) reader_.fail(*node, reader_.field(key), allowed);
+  std::vector<std::int64_t> out;
+  for (const auto& element : *array) {
+    const auto* value = element.as_integer();
+    if (!value || value->get() < lo || value->get() > hi || (!out.empty() && value->get() <= out.back())) {
+      reader_.fail(*node, reader_.field(key), allowed);
+    }
+    out.push_back(value->get());
+  }
+  return out;
+}
+
 std::optional<std::size_t> OptionTable::choice(const std::string& key, const std::vector<std::string>& choices) {
   return reader_.choice(key, choices);
 }

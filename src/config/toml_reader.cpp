@@ -22,6 +22,10 @@ std::string show(const toml::node& node) {
     out << i->get();
   } else if (const auto* b = node.as_boolean()) {
     out << (b->get() ? "true" : "false");
+  } else if (const auto* a = node.as_array(); a && a->size() <= 20) {
+    out << '[';
+    for (std::size_t k = 0; k < a->size(); ++k) out << (k ? ", " : "") << show(*a->get(k));
+    out << ']';
   } else {
     out << "(" << node.type() << ")";
   }

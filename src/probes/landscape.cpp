@@ -3,13 +3,17 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <string>
+#include <utility>
 
 #include "lsweep/common/format.hpp"
 #include "lsweep/common/results.hpp"
+#include "lsweep/config/grid.hpp"
 #include "lsweep/config/layout.hpp"
 #include "lsweep/curvature/operator.hpp"
 
@@ -32,6 +36,12 @@ DatasetSpec coordinate_column(const char* path, const std::vector<double>& value
   return s;
 }
 
+std::string steps_text(const std::vector<std::int64_t>& steps) {
+  std::string out;
+  for (const auto t : steps) out += (out.empty() ? "" : ", ") + std::to_string(t);
+  return "[" + out + "]";
+}
+
 DatasetSpec plane_spec(const char* path, std::int64_t m, std::string units, std::string meaning,
                        const config::JobConfig& job) {
   DatasetSpec s = L::point_row_of(path, m, std::move(units), std::move(meaning), job);
@@ -39,103 +49,130 @@ DatasetSpec plane_spec(const char* path, std::int64_t m, std::string units, std:
   return s;
 }
 
+// The datasets of one set of slices: [train loss, train accuracy, test loss,
+// test accuracy] for the line, the direction and the plane.
+using Quad = std::array<const char*, 4>;
+struct SliceNames {
+  Quad line, dir, plane;
+};
+const SliceNames kAtEnd{{P::kLineTrainLoss, P::kLineTrainAccuracy, P::kLineTestLoss, P::kLineTestAccuracy},
+                        {P::kDirTrainLoss, P::kDirTrainAccuracy, P::kDirTestLoss, P::kDirTestAccuracy},
+                        {P::kPlaneTrainLoss, P::kPlaneTrainAccuracy, P::kPlaneTestLoss, P::kPlaneTestAccuracy}};
+const SliceNames kAtCheckpoints{
+    {P::kCkptLineTrainLoss, P::kCkptLineTrainAccuracy, P::kCkptLineTestLoss, P::kCkptLineTestAccuracy},
+    {P::kCkptDirTrainLoss, P::kCkptDirTrainAccuracy, P::kCkptDirTestLoss, P::kCkptDirTestAccuracy},
+    {P::kCkptPlaneTrainLoss, P::kCkptPlaneTrainAccuracy, P::kCkptPlaneTestLoss, P::kCkptPlaneTestAccuracy}};
+
 class LandscapeObserver : public training::PointObserver {
  public:
-  LandscapeObserver(const LandscapeOptions& o, const config::GridPoint& point, bool test)
-      : o_(o), point_(point), test_(test) {}
+  LandscapeObserver(const LandscapeOptions& o, std::int64_t point_id, bool test, std::vector<std::int64_t> schedule)
+      : o_(o),
+        point_id_(point_id),
+        test_(test),
+        schedule_(std::move(schedule)),
+        alphas_(line_alphas(o.line_steps, o.line_extend)),
+        coords_(plane_coordinates(o.plane_points, o.plane_extent)) {}
 
   void start(const training::PointState& s) override {
     torch::NoGradGuard no_grad;
     for (const auto& p : s.model->parameters()) initial_.push_back(p.detach().clone());
   }
 
+  void checkpoint(const training::PointState& s, std::size_t k, Rows& rows) override {
+    if (k >= schedule_.size()) return;
+    const auto& chosen = o_.checkpoint_steps;
+    const auto it = std::find(chosen.begin(), chosen.end(), schedule_[k]);
+    if (it == chosen.end()) return;
+    const auto began = std::chrono::steady_clock::now();
+    take_slices(s, kAtCheckpoints, static_cast<std::size_t>(it - chosen.begin()), rows);
+    seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  }
+
   void finish(const training::PointState& s, Rows& rows) override {
     const auto began = std::chrono::steady_clock::now();
-    torch::NoGradGuard no_grad;
-    auto params = s.model->parameters();
-    std::vector<torch::Tensor> trained;
-    for (const auto& p : params) trained.push_back(p.detach().clone());
-    const auto set = [&](const std::function<torch::Tensor(std::size_t)>& value) {
-      for (std::size_t i = 0; i < params.size(); ++i) params[i].detach().copy_(value(i));
-    };
-    const auto measure = [&](std::size_t cell, const char* train_loss, const char* train_acc, const char* test_loss,
-                             const char* test_acc) {
-      const auto train = s.evaluate(s.x_train, s.y_train);
-      rows[train_loss][cell] = train.loss;
-      rows[train_acc][cell] = train.accuracy;
-      if (!test_) return;
-      const auto test = s.evaluate(s.x_test, s.y_test);
-      rows[test_loss][cell] = test.loss;
-      rows[test_acc][cell] = test.accuracy;
-    };
-    const auto alphas = line_alphas(o_.line_steps, o_.line_extend);
-    const auto coords = plane_coordinates(o_.plane_points, o_.plane_extent);
-    const auto m = coords.size();
-    const auto fill = [&](std::initializer_list<const char*> paths, std::size_t n) {
-      for (const char* p : paths) rows[p].assign(n, kNaN);
-    };
-    fill({P::kLineTrainLoss, P::kLineTrainAccuracy}, alphas.size());
-    fill({P::kDirTrainLoss, P::kDirTrainAccuracy}, m);
-    if (test_) {
-      fill({P::kLineTestLoss, P::kLineTestAccuracy}, alphas.size());
-      fill({P::kDirTestLoss, P::kDirTestAccuracy}, m);
-    }
-    if (o_.plane) {
-      fill({P::kPlaneTrainLoss, P::kPlaneTrainAccuracy}, m * m);
-      if (test_) fill({P::kPlaneTestLoss, P::kPlaneTestAccuracy}, m * m);
-    }
-
-    // The line; its ends are theta_0 and theta_final themselves.
-    for (std::size_t k = 0; k < alphas.size(); ++k) {
-      const double a = alphas[k];
-      set([&](std::size_t i) {
-        if (a == 0.0) return initial_[i];
-        if (a == 1.0) return trained[i];
-        return initial_[i] * (1.0 - a) + trained[i] * a;
-      });
-      measure(k, P::kLineTrainLoss, P::kLineTrainAccuracy, P::kLineTestLoss, P::kLineTestAccuracy);
-    }
+    // Chosen checkpoints the point never reached (it stopped early) keep
+    // their rows' NaN fill.
+    take_slices(s, kAtEnd, 0, rows);
     double barrier = -std::numeric_limits<double>::infinity();
     const auto& line = rows[P::kLineTrainLoss];
-    for (std::size_t k = 0; k < alphas.size(); ++k) {
-      if (alphas[k] >= 0.0 && alphas[k] <= 1.0) barrier = std::max(barrier, line[k]);
+    for (std::size_t k = 0; k < alphas_.size(); ++k) {
+      if (alphas_[k] >= 0.0 && alphas_[k] <= 1.0) barrier = std::max(barrier, line[k]);
     }
     const auto at = [&](double alpha) {
-      return line[static_cast<std::size_t>(std::find(alphas.begin(), alphas.end(), alpha) - alphas.begin())];
+      return line[static_cast<std::size_t>(std::find(alphas_.begin(), alphas_.end(), alpha) - alphas_.begin())];
     };
     rows[P::kLineBarrier] = {barrier - std::max(at(0.0), at(1.0))};
-
-    // The random directions through theta_final.
-    const auto d1 =
-        filter_normalized_direction(trained, curvature::measurement_seed(o_.seed, point_.id, 0, kFirstDirection));
-    for (std::size_t j = 0; j < m; ++j) {
-      const double t = coords[j];
-      set([&](std::size_t i) { return t == 0.0 ? trained[i] : trained[i] + d1[i] * t; });
-      measure(j, P::kDirTrainLoss, P::kDirTrainAccuracy, P::kDirTestLoss, P::kDirTestAccuracy);
-    }
-    if (o_.plane) {
-      const auto d2 =
-          filter_normalized_direction(trained, curvature::measurement_seed(o_.seed, point_.id, 0, kSecondDirection));
-      for (std::size_t a = 0; a < m; ++a) {
-        for (std::size_t b = 0; b < m; ++b) {
-          const double u = coords[a], v = coords[b];
-          set([&](std::size_t i) {
-            if (u == 0.0 && v == 0.0) return trained[i];
-            return trained[i] + d1[i] * u + d2[i] * v;
-          });
-          measure(a * m + b, P::kPlaneTrainLoss, P::kPlaneTrainAccuracy, P::kPlaneTestLoss, P::kPlaneTestAccuracy);
-        }
-      }
-    }
-    set([&](std::size_t i) { return trained[i]; });  // the trained network, bit for bit
-    rows[P::kSeconds] = {std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count()};
+    seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    rows[P::kSeconds] = {seconds_};
   }
 
  private:
+  // The slices around the network as it is now (theta_c): the line from
+  // theta_0 to theta_c, the direction d1 and the plane d1 x d2 through
+  // theta_c, into set `c` of `names`. The parameters are theta_c again
+  // afterwards, bit for bit.
+  void take_slices(const training::PointState& s, const SliceNames& names, std::size_t c, Rows& rows) const {
+    torch::NoGradGuard no_grad;
+    auto params = s.model->parameters();
+    std::vector<torch::Tensor> centre;
+    for (const auto& p : params) centre.push_back(p.detach().clone());
+    const auto set = [&](const std::function<torch::Tensor(std::size_t)>& value) {
+      for (std::size_t i = 0; i < params.size(); ++i) params[i].detach().copy_(value(i));
+    };
+    const auto measure = [&](const Quad& paths, std::size_t cell) {
+      const auto train = s.evaluate(s.x_train, s.y_train);
+      rows[paths[0]][cell] = train.loss;
+      rows[paths[1]][cell] = train.accuracy;
+      if (!test_) return;
+      const auto test = s.evaluate(s.x_test, s.y_test);
+      rows[paths[2]][cell] = test.loss;
+      rows[paths[3]][cell] = test.accuracy;
+    };
+    const std::size_t n = alphas_.size(), m = coords_.size();
+
+    // The line; its ends are theta_0 and theta_c themselves.
+    for (std::size_t k = 0; k < n; ++k) {
+      const double a = alphas_[k];
+      set([&](std::size_t i) {
+        if (a == 0.0) return initial_[i];
+        if (a == 1.0) return centre[i];
+        return initial_[i] * (1.0 - a) + centre[i] * a;
+      });
+      measure(names.line, c * n + k);
+    }
+    // The random directions through theta_c: the same draws at every
+    // checkpoint, filter-normalised to that checkpoint's rows.
+    const auto d1 =
+        filter_normalized_direction(centre, curvature::measurement_seed(o_.seed, point_id_, 0, kFirstDirection));
+    for (std::size_t j = 0; j < m; ++j) {
+      const double t = coords_[j];
+      set([&](std::size_t i) { return t == 0.0 ? centre[i] : centre[i] + d1[i] * t; });
+      measure(names.dir, c * m + j);
+    }
+    if (o_.plane) {
+      const auto d2 =
+          filter_normalized_direction(centre, curvature::measurement_seed(o_.seed, point_id_, 0, kSecondDirection));
+      for (std::size_t a = 0; a < m; ++a) {
+        for (std::size_t b = 0; b < m; ++b) {
+          const double u = coords_[a], v = coords_[b];
+          set([&](std::size_t i) {
+            if (u == 0.0 && v == 0.0) return centre[i];
+            return centre[i] + d1[i] * u + d2[i] * v;
+          });
+          measure(names.plane, (c * m + a) * m + b);
+        }
+      }
+    }
+    set([&](std::size_t i) { return centre[i]; });  // theta_c, bit for bit
+  }
+
   LandscapeOptions o_;
-  config::GridPoint point_;
+  std::int64_t point_id_;
   bool test_;
+  std::vector<std::int64_t> schedule_;
+  std::vector<double> alphas_, coords_;
   std::vector<torch::Tensor> initial_;
+  double seconds_ = 0.0;
 };
 
 }  // namespace
@@ -173,7 +210,7 @@ std::vector<torch::Tensor> filter_normalized_direction(const std::vector<torch::
 }
 
 std::shared_ptr<const config::ProbeOptions> LandscapeProbe::parse(config::OptionTable& table,
-                                                                  const config::JobConfig& /*job*/) const {
+                                                                  const config::JobConfig& job) const {
   auto o = std::make_shared<LandscapeOptions>();
   o->line_steps = table.integer("line_steps", 1, 1000).value_or(o->line_steps);
   o->line_extend = table.integer("line_extend", 0, 1000).value_or(o->line_extend);
@@ -183,6 +220,17 @@ std::shared_ptr<const config::ProbeOptions> LandscapeProbe::parse(config::Option
   o->plane_extent = table.number("plane_extent", 0.0, 1e6, true).value_or(o->plane_extent);
   o->plane = table.boolean("plane").value_or(o->plane);
   o->seed = static_cast<std::uint64_t>(table.integer("seed", 0, std::int64_t{1} << 53).value_or(0));
+  if (auto steps = table.increasing_integers("checkpoint_steps", 0, job.train.steps)) {
+    const auto schedule = config::checkpoint_steps(job.train.steps, job.train.checkpoints);
+    for (const auto step : *steps) {
+      if (std::find(schedule.begin(), schedule.end(), step) != schedule.end()) continue;
+      table.fail("checkpoint_steps",
+                 "allowed: increasing steps of the job's checkpoint schedule (train.steps, "
+                 "train.checkpoints): " +
+                     steps_text(schedule) + "; " + std::to_string(step) + " is not one");
+    }
+    o->checkpoint_steps = std::move(*steps);
+  }
   return o;
 }
 
@@ -193,8 +241,58 @@ std::vector<config::ProbeField> LandscapeProbe::fields(const config::ProbeOption
           {"plane_points", std::to_string(o.plane_points)},
           {"plane_extent", shortest_double(o.plane_extent)},
           {"plane", o.plane ? "true" : "false"},
-          {"seed", std::to_string(o.seed)}};
+          {"seed", std::to_string(o.seed)},
+          {"checkpoint_steps", steps_text(o.checkpoint_steps)}};
 }
+
+namespace {
+
+enum class Part { line, dir, plane };
+
+// One part of a set of slices' datasets: at the end ([point, ...]) or, with
+// `count` > 0, at each chosen checkpoint ([point, checkpoint, ...]).
+void slice_datasets(Layout& l, Part part, const SliceNames& names, std::int64_t cells, bool test, std::int64_t count,
+                    const config::JobConfig& job) {
+  const std::string where = count > 0 ? " [point, checkpoint, " : " [point, ";
+  const std::string centre = count > 0 ? "the network at the checkpoint" : "the trained network";
+  const auto add = [&](const char* path, std::int64_t size, bool square, const std::string& units,
+                       const std::string& meaning) {
+    DatasetSpec s =
+        square ? plane_spec(path, size, units, meaning, job) : L::point_row_of(path, size, units, meaning, job);
+    if (count > 0) s.dims.insert(s.dims.begin() + 1, {Axis::fixed, count});
+    l.push_back(std::move(s));
+  };
+  const std::int64_t n = cells, m = cells;
+  if (part == Part::line) {
+    const std::string line = count > 0 ? "the line from theta_0 to the network at the checkpoint" : "the line";
+    add(names.line[0], n, false, "loss", "Training loss along " + line + "," + where + "alpha].");
+    add(names.line[1], n, false, "1", "Training accuracy along " + line + "," + where + "alpha].");
+    if (test) {
+      add(names.line[2], n, false, "loss", "Test loss along " + line + "," + where + "alpha].");
+      add(names.line[3], n, false, "1", "Test accuracy along " + line + "," + where + "alpha].");
+    }
+    return;
+  }
+  if (part == Part::dir) {
+    const std::string dir = "one filter-normalised random direction d1 through " + centre;
+    add(names.dir[0], m, false, "loss", "Training loss along " + dir + "," + where + "t].");
+    add(names.dir[1], m, false, "1", "Training accuracy along " + dir + "," + where + "t].");
+    if (test) {
+      add(names.dir[2], m, false, "loss", "Test loss along " + dir + "," + where + "t].");
+      add(names.dir[3], m, false, "1", "Test accuracy along " + dir + "," + where + "t].");
+    }
+    return;
+  }
+  const std::string on = "the plane theta + s d1 + t d2 (theta: " + centre + "),";
+  add(names.plane[0], m, true, "loss", "Training loss on " + on + where + "s, t].");
+  add(names.plane[1], m, true, "1", "Training accuracy on " + on + where + "s, t].");
+  if (test) {
+    add(names.plane[2], m, true, "loss", "Test loss on " + on + where + "s, t].");
+    add(names.plane[3], m, true, "1", "Test accuracy on " + on + where + "s, t].");
+  }
+}
+
+}  // namespace
 
 Layout LandscapeProbe::datasets(const config::JobConfig& job, const config::ProbeOptions& options) const {
   const auto& o = dynamic_cast<const LandscapeOptions&>(options);
@@ -206,12 +304,7 @@ Layout LandscapeProbe::datasets(const config::JobConfig& job, const config::Prob
   l.push_back(coordinate_column(kLineAlpha, alphas,
                                 "alpha of the line theta(alpha) = (1 - alpha) theta_0 + alpha theta_final: 0 is the "
                                 "initial network, 1 the trained one."));
-  l.push_back(L::point_row_of(kLineTrainLoss, n, "loss", "Training loss along the line, at each line_alpha.", job));
-  l.push_back(L::point_row_of(kLineTrainAccuracy, n, "1", "Training accuracy along the line.", job));
-  if (test) {
-    l.push_back(L::point_row_of(kLineTestLoss, n, "loss", "Test loss along the line.", job));
-    l.push_back(L::point_row_of(kLineTestAccuracy, n, "1", "Test accuracy along the line.", job));
-  }
+  slice_datasets(l, Part::line, kAtEnd, n, test, 0, job);
   l.push_back(L::point_scalar(kLineBarrier, "loss",
                               "Largest training loss on the line between its ends (0 <= alpha <= 1) minus the larger "
                               "end: > 0 where the straight path from the initialisation climbs a barrier.",
@@ -219,35 +312,28 @@ Layout LandscapeProbe::datasets(const config::JobConfig& job, const config::Prob
   l.push_back(coordinate_column(kCoordinate, coords,
                                 "Coefficients t of the random directions: theta_final + t d1 (and + s d1 + t d2 on "
                                 "the plane)."));
-  l.push_back(L::point_row_of(kDirTrainLoss, m, "loss",
-                              "Training loss along one filter-normalised random direction d1 through the trained "
-                              "network, at each coordinate.",
-                              job));
-  l.push_back(L::point_row_of(kDirTrainAccuracy, m, "1", "Training accuracy along d1.", job));
-  if (test) {
-    l.push_back(L::point_row_of(kDirTestLoss, m, "loss", "Test loss along d1.", job));
-    l.push_back(L::point_row_of(kDirTestAccuracy, m, "1", "Test accuracy along d1.", job));
+  slice_datasets(l, Part::dir, kAtEnd, m, test, 0, job);
+  if (o.plane) slice_datasets(l, Part::plane, kAtEnd, m, test, 0, job);
+  if (!o.checkpoint_steps.empty()) {
+    std::vector<double> steps(o.checkpoint_steps.begin(), o.checkpoint_steps.end());
+    l.push_back(coordinate_column(kCheckpointStep, steps,
+                                  "The steps (checkpoint_steps) of the checkpoint_* slices: the line from theta_0 to "
+                                  "the network at that step, and the directions through it."));
+    const auto c = static_cast<std::int64_t>(steps.size());
+    slice_datasets(l, Part::line, kAtCheckpoints, n, test, c, job);
+    slice_datasets(l, Part::dir, kAtCheckpoints, m, test, c, job);
+    if (o.plane) slice_datasets(l, Part::plane, kAtCheckpoints, m, test, c, job);
   }
-  if (o.plane) {
-    l.push_back(plane_spec(kPlaneTrainLoss, m, "loss",
-                           "Training loss on the plane theta_final + s d1 + t d2 [point, s, t], s and t the "
-                           "coordinates.",
-                           job));
-    l.push_back(plane_spec(kPlaneTrainAccuracy, m, "1", "Training accuracy on the plane [point, s, t].", job));
-    if (test) {
-      l.push_back(plane_spec(kPlaneTestLoss, m, "loss", "Test loss on the plane [point, s, t].", job));
-      l.push_back(plane_spec(kPlaneTestAccuracy, m, "1", "Test accuracy on the plane [point, s, t].", job));
-    }
-  }
-  l.push_back(L::point_scalar(kSeconds, "s", "Wall time the probe took.", "", job));
+  l.push_back(L::point_scalar(kSeconds, "s", "Wall time the probe took (its checkpoints and its end).", "", job));
   return l;
 }
 
 std::unique_ptr<training::PointObserver> LandscapeProbe::observe(const config::JobConfig& job,
                                                                  const config::ProbeOptions& options,
                                                                  const config::GridPoint& point) const {
-  return std::make_unique<LandscapeObserver>(dynamic_cast<const LandscapeOptions&>(options), point,
-                                             job.data.test_size > 0);
+  return std::make_unique<LandscapeObserver>(dynamic_cast<const LandscapeOptions&>(options), point.id,
+                                             job.data.test_size > 0,
+                                             config::checkpoint_steps(job.train.steps, job.train.checkpoints));
 }
 
 }  // namespace lsweep::probes

@@ -74,9 +74,21 @@ with h5py.File(store, "r") as f:
               f"train_loss series of point {point}")
         check(np.array_equal(flat.isel(point=point).train_loss.values, f["series/train_loss"][point], equal_nan=True),
               f"train_loss series of point {point} (grid=False)")
-        for name in [n for n in ("top_eigenvalues", "delta") if n in ds.data_vars]:
+        for name in [n for n in ("top_eigenvalues", "delta", "checkpoint_plane_train_loss") if n in ds.data_vars]:
             path = ds[name].attrs["path"]
             check(np.array_equal(cell[name].values, f[path][point], equal_nan=True), f"{name} of point {point}")
+    if "checkpoint_plane_train_loss" in ds.data_vars:  # the landscape probe at chosen checkpoints
+        check(ds.checkpoint_plane_train_loss.dims[4:] == ("checkpoint", "s", "t"),
+              f"checkpoint_plane_train_loss dims {ds.checkpoint_plane_train_loss.dims}")
+        check(ds.checkpoint_line_train_loss.dims[4:] == ("checkpoint", "alpha"),
+              f"checkpoint_line_train_loss dims {ds.checkpoint_line_train_loss.dims}")
+        check(np.array_equal(ds.checkpoint.values, f["probes/landscape/checkpoint_step"][()]), "the checkpoint coordinate")
+        # alpha 1 at a chosen checkpoint is the training loss of the series at that step, bit for bit.
+        first = float(ds.checkpoint.values[0])
+        a1 = ds.checkpoint_line_train_loss.sel(checkpoint=first, alpha=1.0)
+        at_step = ds.train_loss.sel(step=first) if ds.step.ndim == 1 else None
+        if at_step is not None:
+            check(bool(((a1 == at_step) | np.isnan(at_step)).all()), "checkpoint line at alpha 1 vs the series")
     check(np.array_equal(ds.step.values, f["series/step"][()]), "the step coordinate")
     check(ds.final_train_loss.attrs["units"] == f["results/final_train_loss"].attrs["units"].decode(), "units")
     check(ds.final_train_loss.dims == ("lr", "batch", "width", "seed"), f"dims {ds.final_train_loss.dims}")

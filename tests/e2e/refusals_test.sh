@@ -65,7 +65,7 @@ expect 3 "damaged.h5" "$lsweep" status "$tmp/damaged.h5"
 
 # The per-point time limit: every lr-0.05 point stops as timed_out (the lr-1e4 ones diverge, or time out
 # first while the probes measure), and the sweep goes on.
-sed 's/^steps = 200/steps = 100000000\npoint_time_limit = 0.05/' "$good" > "$tmp/limited.toml"
+sed 's/^steps = 200/steps = 100000000\npoint_time_limit = 0.05/; /^checkpoint_steps/d' "$good" > "$tmp/limited.toml"
 "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$tmp/limited.toml" --store "$tmp/limited.h5" > /dev/null
 "$lsweep" report --csv "$tmp/limited.h5" > "$tmp/limited.csv"
 [ "$(grep -c '^[0-9]*,0.05,.*,timed_out,.*exceeded train.point_time_limit = 0.05 s' "$tmp/limited.csv")" -eq 4 ] ||

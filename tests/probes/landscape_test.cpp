@@ -1,7 +1,9 @@
 // The landscape probe: filter-normalised directions row by row against the
 // trained weights; the line's ends are the initial and the final losses bit
 // for bit; the directions' and the plane's middle is the trained network; the
-// probe leaves the trained parameters as they were; the table is validated.
+// probe leaves the trained parameters as they were; at chosen checkpoints the
+// same slices around that step's network, with training untouched; the table
+// is validated.
 
 #include "lsweep/probes/landscape.hpp"
 
@@ -137,9 +139,78 @@ TEST(LandscapeProbe, DeclaresTestAndPlaneDatasetsOnlyWhereTheyExist) {
   EXPECT_EQ(paths(job_of(job_text("[probes.landscape]\nplane = false\n"))).size(), 12u);
   const auto job = job_of(job_text("[probes.landscape]\nplane_points = 5\n"));
   for (const auto& s : L::store_layout(job)) {
-    if (s.path == P::kPlaneTrainLoss) EXPECT_EQ(s.total_size(), 5 * 5);  // one point, 5 x 5
-    if (s.path == P::kCoordinate) EXPECT_EQ(s.content(), plane_coordinates(5, 1.0));
+    if (s.path == P::kPlaneTrainLoss) {
+      EXPECT_EQ(s.total_size(), 5 * 5);  // one point, 5 x 5
+    }
+    if (s.path == P::kCoordinate) {
+      EXPECT_EQ(s.content(), plane_coordinates(5, 1.0));
+    }
   }
+}
+
+// The job_text schedule (steps 30, checkpoints 3) and a table that slices
+// at two of its checkpoints, k = 1 and 2.
+const std::vector<std::int64_t> kSchedule = config::checkpoint_steps(30, 3);
+std::string at_checkpoints(const std::string& rest = "") {
+  return "[probes.landscape]\nline_steps = 4\nline_extend = 2\nplane_points = 3\ncheckpoint_steps = [" +
+         std::to_string(kSchedule.at(1)) + ", " + std::to_string(kSchedule.at(2)) + "]\n" + rest;
+}
+
+TEST(LandscapeProbe, AtChosenCheckpointsTheLineEndsAtThatCheckpointsLossAndTrainingIsUntouched) {
+  ASSERT_GE(kSchedule.size(), 4u);
+  std::vector<torch::Tensor> with_checkpoints, without;
+  const auto r = run_point(job_of(job_text(at_checkpoints())), &with_checkpoints);
+  const auto b =
+      run_point(job_of(job_text("[probes.landscape]\nline_steps = 4\nline_extend = 2\nplane_points = 3\n")), &without);
+  ASSERT_EQ(r.summary.status, PointStatus::done);
+  const std::size_t n = line_alphas(4, 2).size(), m = 3;
+  const auto& series = row(r, L::kSeriesTrainLoss);
+  const auto& series_accuracy = row(r, L::kSeriesTrainAccuracy);
+  const auto& line = row(r, P::kCkptLineTrainLoss);
+  ASSERT_EQ(line.size(), 2 * n);
+  ASSERT_EQ(row(r, P::kCkptPlaneTrainLoss).size(), 2 * m * m);
+  ASSERT_EQ(row(r, P::kCkptDirTestLoss).size(), 2 * m);
+  for (std::size_t c = 0; c < 2; ++c) {
+    const std::size_t k = c + 1;                 // checkpoint k of the schedule
+    EXPECT_EQ(line[c * n + 2], series[0]) << c;  // alpha 0: the initial network, bit for bit
+    EXPECT_EQ(line[c * n + 6], series[k]) << c;  // alpha 1: the network at that checkpoint
+    EXPECT_EQ(row(r, P::kCkptLineTrainAccuracy)[c * n + 6], series_accuracy[k]) << c;
+    EXPECT_EQ(row(r, P::kCkptDirTrainLoss)[c * m + 1], series[k]) << c;              // t = 0
+    EXPECT_EQ(row(r, P::kCkptPlaneTrainLoss)[(c * m + 1) * m + 1], series[k]) << c;  // s = t = 0
+    EXPECT_EQ(row(r, P::kCkptDirTestLoss)[c * m + 1], row(r, P::kCkptLineTestLoss)[c * n + 6]) << c;
+    for (std::size_t j = 0; j < m; ++j) EXPECT_TRUE(std::isfinite(row(r, P::kCkptDirTrainLoss)[c * m + j]));
+  }
+  EXPECT_NE(line[6], line[n + 6]);  // two checkpoints, two networks
+  // Slicing at checkpoints changes neither the training nor the end's slices.
+  ASSERT_EQ(with_checkpoints.size(), without.size());
+  for (std::size_t i = 0; i < without.size(); ++i) EXPECT_TRUE(torch::equal(with_checkpoints[i], without[i])) << i;
+  EXPECT_EQ(series, row(b, L::kSeriesTrainLoss));
+  for (const char* path : {P::kLineTrainLoss, P::kDirTrainLoss, P::kPlaneTrainLoss, P::kPlaneTestAccuracy}) {
+    EXPECT_EQ(row(r, path), row(b, path)) << path;
+  }
+  EXPECT_EQ(b.rows.find(P::kCkptLineTrainLoss), nullptr);  // no checkpoint_steps, no such dataset
+}
+
+TEST(LandscapeProbe, DeclaresTheCheckpointSlicesWithACheckpointAxis) {
+  const auto job = job_of(job_text(at_checkpoints()));
+  std::size_t count = 0;
+  for (const auto& s : L::store_layout(job)) {
+    if (s.path.rfind("/probes/landscape/", 0) == 0) ++count;
+    if (s.path == P::kCheckpointStep) {
+      EXPECT_EQ(s.content(),
+                (std::vector<double>{static_cast<double>(kSchedule[1]), static_cast<double>(kSchedule[2])}));
+    }
+    if (s.path == P::kCkptPlaneTrainLoss) {
+      ASSERT_EQ(s.dims.size(), 4u);  // [point, checkpoint, s, t]
+      EXPECT_EQ(s.dims[1].size, 2);
+      EXPECT_EQ(s.dims[2].size, 3);
+      EXPECT_EQ(s.dims[3].size, 3);
+    }
+    if (s.path == P::kCkptLineTrainLoss) {
+      EXPECT_EQ(s.total_size(), 2 * 9);
+    }
+  }
+  EXPECT_EQ(count, 16u + 1u + 12u);  // the end's, the steps, 12 sliced at the checkpoints
 }
 
 std::string job_error(const std::string& table) {
@@ -162,6 +233,19 @@ TEST(LandscapeProbe, ValidatesItsTable) {
   expect_error("[probes.landscape]\nplane_extent = 0\n", "probes.landscape.plane_extent = 0");
   expect_error("[probes.landscape]\nplanes = true\n", "unknown key 'probes.landscape.planes'");
   EXPECT_EQ(job_error("[probes.landscape]\nplane = false\nseed = 7\n"), "");
+  // checkpoint_steps: steps of the job's checkpoint schedule, increasing.
+  std::string listed;
+  for (const auto t : kSchedule) listed += (listed.empty() ? "" : ", ") + std::to_string(t);
+  expect_error("[probes.landscape]\ncheckpoint_steps = [7]\n",
+               "probes.landscape.checkpoint_steps = [7]: allowed: increasing steps of the job's checkpoint schedule "
+               "(train.steps, train.checkpoints): [" +
+                   listed + "]; 7 is not one");
+  expect_error("[probes.landscape]\ncheckpoint_steps = [30, 1]\n",
+               "probes.landscape.checkpoint_steps = [30, 1]: allowed: a list of increasing integers from 0 to 30");
+  expect_error("[probes.landscape]\ncheckpoint_steps = 30\n", "probes.landscape.checkpoint_steps = 30: allowed");
+  expect_error("[probes.landscape]\ncheckpoint_steps = [31]\n", "probes.landscape.checkpoint_steps = [31]");
+  EXPECT_EQ(job_error("[probes.landscape]\ncheckpoint_steps = []\n"), "");
+  EXPECT_EQ(job_error(at_checkpoints()), "");
 }
 
 }  // namespace

@@ -34,6 +34,9 @@ class OptionTable {
   std::optional<double> number(const std::string& key, double lo, double hi, bool lo_open = false);
   std::optional<bool> boolean(const std::string& key);
   std::optional<std::string> string(const std::string& key);
+  /// A list of strictly increasing integers, each from lo to hi (may be empty).
+  std::optional<std::vector<std::int64_t>> increasing_integers(const std::string& key, std::int64_t lo,
+                                                               std::int64_t hi);
   /// A string that must be one of `choices`; returns its index.
   std::optional<std::size_t> choice(const std::string& key, const std::vector<std::string>& choices);
   /// Throws ConfigError for a key that is present but not allowed with the rest of the job.

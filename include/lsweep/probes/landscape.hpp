@@ -2,7 +2,9 @@
 /// \file
 /// The `landscape` probe: the loss surface around a trained network, as
 /// tomgoldstein/loss-landscape draws it (Li et al. 2018), at the end of each
-/// point's training. The training loss and accuracy (and the test set's,
+/// point's training, and optionally also at chosen checkpoints (the same
+/// slices around the network of that step, with the line from theta_0 to it,
+/// into checkpoint_* datasets with a checkpoint axis). The training loss and accuracy (and the test set's,
 /// when the job has one) along
 ///   * the line theta(alpha) = (1 - alpha) theta_0 + alpha theta_final, from
 ///     the initialisation (alpha = 0) to the trained network (alpha = 1),
@@ -21,6 +23,7 @@
 ///
 /// Job file:  [probes.landscape]  line_steps = 20  line_extend = 10
 ///            plane_points = 21  plane_extent = 1.0  plane = true  seed = 0
+///            checkpoint_steps = []  (steps of train's checkpoint schedule)
 
 #include <cstdint>
 #include <vector>
@@ -38,6 +41,9 @@ struct LandscapeOptions : config::ProbeOptions {
   double plane_extent = 1.0;       ///< the directions' coefficients run over [-extent, extent]
   bool plane = true;               ///< also the 2-D slice (plane_points^2 evaluations)
   std::uint64_t seed = 0;          ///< of the random directions (with the point id)
+  /// Steps of the job's checkpoint schedule (/series/step) at which the
+  /// slices are also taken, increasing; empty: at the end only.
+  std::vector<std::int64_t> checkpoint_steps;
 };
 
 /// The line's alpha values: (k - extend) / steps, k = 0 .. steps + 2 extend.
@@ -67,6 +73,19 @@ class LandscapeProbe : public Probe {
   static constexpr const char* kPlaneTrainAccuracy = "/probes/landscape/plane_train_accuracy";
   static constexpr const char* kPlaneTestLoss = "/probes/landscape/plane_test_loss";
   static constexpr const char* kPlaneTestAccuracy = "/probes/landscape/plane_test_accuracy";
+  static constexpr const char* kCheckpointStep = "/probes/landscape/checkpoint_step";
+  static constexpr const char* kCkptLineTrainLoss = "/probes/landscape/checkpoint_line_train_loss";
+  static constexpr const char* kCkptLineTrainAccuracy = "/probes/landscape/checkpoint_line_train_accuracy";
+  static constexpr const char* kCkptLineTestLoss = "/probes/landscape/checkpoint_line_test_loss";
+  static constexpr const char* kCkptLineTestAccuracy = "/probes/landscape/checkpoint_line_test_accuracy";
+  static constexpr const char* kCkptDirTrainLoss = "/probes/landscape/checkpoint_dir_train_loss";
+  static constexpr const char* kCkptDirTrainAccuracy = "/probes/landscape/checkpoint_dir_train_accuracy";
+  static constexpr const char* kCkptDirTestLoss = "/probes/landscape/checkpoint_dir_test_loss";
+  static constexpr const char* kCkptDirTestAccuracy = "/probes/landscape/checkpoint_dir_test_accuracy";
+  static constexpr const char* kCkptPlaneTrainLoss = "/probes/landscape/checkpoint_plane_train_loss";
+  static constexpr const char* kCkptPlaneTrainAccuracy = "/probes/landscape/checkpoint_plane_train_accuracy";
+  static constexpr const char* kCkptPlaneTestLoss = "/probes/landscape/checkpoint_plane_test_loss";
+  static constexpr const char* kCkptPlaneTestAccuracy = "/probes/landscape/checkpoint_plane_test_accuracy";
   static constexpr const char* kSeconds = "/probes/landscape/seconds";
 
   std::string name() const override { return "landscape"; }
