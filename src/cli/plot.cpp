@@ -2,7 +2,6 @@
 // tools/lsweep_plot.py with Debian's python3 (h5py, numpy, matplotlib).
 
 #include <spawn.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,7 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <iostream>
 #include <vector>
 
 #include "commands.hpp"

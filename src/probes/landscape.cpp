@@ -255,40 +255,28 @@ void slice_datasets(Layout& l, Part part, const SliceNames& names, std::int64_t 
                     const config::JobConfig& job) {
   const std::string where = count > 0 ? " [point, checkpoint, " : " [point, ";
   const std::string centre = count > 0 ? "the network at the checkpoint" : "the trained network";
-  const auto add = [&](const char* path, std::int64_t size, bool square, const std::string& units,
-                       const std::string& meaning) {
-    DatasetSpec s =
-        square ? plane_spec(path, size, units, meaning, job) : L::point_row_of(path, size, units, meaning, job);
-    if (count > 0) s.dims.insert(s.dims.begin() + 1, {Axis::fixed, count});
-    l.push_back(std::move(s));
+  // Train loss, train accuracy, test loss, test accuracy (the last two with a test set).
+  const auto four = [&](const Quad& paths, bool square, const std::string& along, const std::string& axes) {
+    static const std::array<const char*, 4> what{"Training loss", "Training accuracy", "Test loss", "Test accuracy"};
+    static const std::array<const char*, 4> units{"loss", "1", "loss", "1"};
+    for (std::size_t q = 0; q < (test ? 4U : 2U); ++q) {
+      DatasetSpec s = square ? plane_spec(paths[q], cells, units[q], what[q] + along + where + axes + "].", job)
+                             : L::point_row_of(paths[q], cells, units[q], what[q] + along + where + axes + "].", job);
+      if (count > 0) s.dims.insert(s.dims.begin() + 1, {Axis::fixed, count});
+      l.push_back(std::move(s));
+    }
   };
-  const std::int64_t n = cells, m = cells;
-  if (part == Part::line) {
-    const std::string line = count > 0 ? "the line from theta_0 to the network at the checkpoint" : "the line";
-    add(names.line[0], n, false, "loss", "Training loss along " + line + "," + where + "alpha].");
-    add(names.line[1], n, false, "1", "Training accuracy along " + line + "," + where + "alpha].");
-    if (test) {
-      add(names.line[2], n, false, "loss", "Test loss along " + line + "," + where + "alpha].");
-      add(names.line[3], n, false, "1", "Test accuracy along " + line + "," + where + "alpha].");
-    }
-    return;
-  }
-  if (part == Part::dir) {
-    const std::string dir = "one filter-normalised random direction d1 through " + centre;
-    add(names.dir[0], m, false, "loss", "Training loss along " + dir + "," + where + "t].");
-    add(names.dir[1], m, false, "1", "Training accuracy along " + dir + "," + where + "t].");
-    if (test) {
-      add(names.dir[2], m, false, "loss", "Test loss along " + dir + "," + where + "t].");
-      add(names.dir[3], m, false, "1", "Test accuracy along " + dir + "," + where + "t].");
-    }
-    return;
-  }
-  const std::string on = "the plane theta + s d1 + t d2 (theta: " + centre + "),";
-  add(names.plane[0], m, true, "loss", "Training loss on " + on + where + "s, t].");
-  add(names.plane[1], m, true, "1", "Training accuracy on " + on + where + "s, t].");
-  if (test) {
-    add(names.plane[2], m, true, "loss", "Test loss on " + on + where + "s, t].");
-    add(names.plane[3], m, true, "1", "Test accuracy on " + on + where + "s, t].");
+  switch (part) {
+    case Part::line:
+      four(names.line, false,
+           count > 0 ? " along the line from theta_0 to the network at the checkpoint" : " along the line", "alpha");
+      break;
+    case Part::dir:
+      four(names.dir, false, " along one filter-normalised random direction d1 through " + centre, "t");
+      break;
+    case Part::plane:
+      four(names.plane, true, " on the plane theta + s d1 + t d2 (theta: " + centre + ")", "s, t");
+      break;
   }
 }
 
