@@ -26,7 +26,7 @@ tmp = sys.argv[1]
 want = {"all": ["sweep.png"] + [f"curvature-{n}.png" for n in ("density", "eos", "heatmap", "sharpness_vs_loss")]
         + [f"diffusion-{n}.png" for n in ("aging", "delta", "exponent")]
         + [f"jamming-{n}.png" for n in ("fitted", "ndelta", "phase", "test_error")]
-        + [f"landscape-{n}.png" for n in ("line", "direction", "contours", "montage")]
+        + [f"landscape-{n}.png" for n in ("line", "direction", "contours", "montage", "checkpoints")]
         + ["curvature.txt", "diffusion.txt", "jamming.txt", "landscape.txt"],
         "base": ["sweep.png"]}
 folder = {"all": os.path.join(tmp, "figs"), "base": tmp}
