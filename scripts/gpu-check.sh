@@ -105,10 +105,9 @@ export LSWEEP_PYTHON=$(command -v "$python")  # the tests' h5py and numpy
 mpiexec --version | head -1 | tee -a "$summary"
 mpiexec -n 2 true || die "mpiexec from the unpacked Open MPI does not start processes"
 
-# 2. Configure and build against the wheel's LibTorch. Without the precompiled
-# header (LSWEEP_PCH): 16 cores build in about 70 s without it, and it has not
-# been tried with the wheel's headers yet (LSWEEP_GPU_CMAKE_ARGS=-DLSWEEP_PCH=ON
-# to try).
+# 2. Configure and build against the wheel's LibTorch, without the precompiled
+# header (LSWEEP_PCH): 16 cores build in about 70 s, and it has not been tried
+# with the wheel's headers yet (LSWEEP_GPU_CMAKE_ARGS=-DLSWEEP_PCH=ON tries it).
 if want build || want configure; then
   say "configuring $build (LibTorch at $torch_prefix)"
   generator=()
