@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "lsweep/common/error.hpp"
 #include "lsweep/common/format.hpp"
@@ -33,7 +35,12 @@ torch::Dtype to_torch(config::DType d) { return d == config::DType::float64 ? to
 }  // namespace
 
 BatchSampler::BatchSampler(std::int64_t n, std::int64_t batch, std::uint64_t seed)
-    : n_(n), batch_(batch), pos_(n), rng_(mix_seed(seed)), order_(static_cast<std::size_t>(n)) {
+    : n_(n),
+      batch_(batch),
+      pos_(n),
+      rng_(mix_seed(seed)),
+      order_(static_cast<std::size_t>(n)),
+      ess_(static_cast<double>(n)) {
   for (std::int64_t i = 0; i < n; ++i) order_[static_cast<std::size_t>(i)] = i;
 }
 
@@ -53,9 +60,67 @@ torch::Tensor BatchSampler::next() {
 }
 
 void BatchSampler::next_into(std::int64_t* out) {
+  if (!cumulative_.empty()) {
+    const double total = cumulative_.back();
+    for (std::int64_t k = 0; k < batch_; ++k) {
+      // A uniform double in [0, total) from 53 bits, then the first running sum above it.
+      const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53 * total;
+      const auto at = std::upper_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin();
+      out[k] = at < n_ ? at : last_positive_;  // u rounded up to the total: the last sample with weight
+    }
+    return;
+  }
   if (pos_ + batch_ > n_) shuffle();
   std::copy(order_.begin() + pos_, order_.begin() + pos_ + batch_, out);
   pos_ += batch_;
+}
+
+void BatchSampler::set_weights(const std::vector<double>& weights) {
+  if (weights.empty()) {
+    cumulative_.clear();
+    ess_ = static_cast<double>(n_);
+    return;
+  }
+  if (static_cast<std::int64_t>(weights.size()) != n_) {
+    throw std::invalid_argument("sampling weights: " + std::to_string(weights.size()) + " for " + std::to_string(n_) +
+                                " samples");
+  }
+  double sum = 0.0, squares = 0.0;
+  std::vector<double> running(weights.size());
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    if (!(weights[i] >= 0.0) || !std::isfinite(weights[i])) {
+      throw std::invalid_argument("sampling weight " + std::to_string(i) + " is " + shortest_double(weights[i]) +
+                                  "; allowed: finite and >= 0");
+    }
+    sum += weights[i];
+    squares += weights[i] * weights[i];
+    running[i] = sum;
+  }
+  if (!(sum > 0.0)) throw std::invalid_argument("sampling weights: all are 0");
+  const bool equal = std::all_of(weights.begin(), weights.end(), [&](double w) { return w == weights.front(); });
+  ess_ = equal ? static_cast<double>(n_) : sum * sum / squares;
+  last_positive_ = static_cast<std::int64_t>(
+      std::find_if(weights.rbegin(), weights.rend(), [](double w) { return w > 0.0; }).base() - weights.begin() - 1);
+  if (equal) {
+    cumulative_.clear();  // the permutation, from where it stands
+  } else {
+    cumulative_ = std::move(running);
+  }
+}
+
+std::vector<double> importance_weights(const std::vector<double>& losses, double temperature) {
+  if (!(temperature > 0.0)) throw std::invalid_argument("importance sampling: the temperature must be > 0");
+  if (losses.empty()) return {};
+  const double lowest = *std::min_element(losses.begin(), losses.end());
+  std::vector<double> out(losses.size());
+  for (std::size_t i = 0; i < losses.size(); ++i) {
+    if (!std::isfinite(losses[i])) {
+      throw std::invalid_argument("importance sampling: per-sample loss " + std::to_string(i) + " is " +
+                                  shortest_double(losses[i]));
+    }
+    out[i] = std::isinf(temperature) ? 1.0 : std::exp(-(losses[i] - lowest) / temperature);
+  }
+  return out;
 }
 
 Trainer::Trainer(const config::JobConfig& job, const config::GridPoint& point, const Dataset& data,

@@ -5,7 +5,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <set>
+#include <stdexcept>
 
 #include "lsweep/common/error.hpp"
 #include "lsweep/config/layout.hpp"
@@ -38,6 +40,67 @@ TEST(BatchSampler, IsDeterministicPerSeed) {
   const auto x = a.next(), y = b.next(), z = c.next();
   EXPECT_TRUE(torch::equal(x, y));
   EXPECT_FALSE(torch::equal(x, z));
+}
+
+// Importance sampling: uniform weights (a temperature so large that every
+// exp(-l_i / U) rounds to 1) leave today's minibatch sequence exactly as it
+// is; other weights give each index the frequency w_i / sum(w).
+TEST(BatchSampler, UniformWeightsGiveTodaysSequenceExactly) {
+  const std::vector<double> losses{0.3, 2.0, 0.0, 7.5, 1.25, 0.5, 4.0, 3.0, 0.1, 6.0};
+  const auto uniform = importance_weights(losses, 1e300);
+  EXPECT_EQ(uniform, std::vector<double>(10, 1.0));
+  EXPECT_EQ(importance_weights(losses, std::numeric_limits<double>::infinity()), uniform);
+  BatchSampler today(10, 3, 11), weighted(10, 3, 11);
+  weighted.set_weights(uniform);
+  EXPECT_EQ(weighted.effective_sample_size(), 10.0);
+  for (int b = 0; b < 40; ++b) {            // 12 epochs of 3 batches
+    if (b == 17) weighted.set_weights({});  // and none again, mid-epoch
+    EXPECT_TRUE(torch::equal(today.next(), weighted.next())) << "batch " << b;
+  }
+}
+
+TEST(BatchSampler, DrawsEachIndexWithItsWeightsShare) {
+  const std::vector<double> losses{0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 8.0};
+  const double temperature = 1.5;
+  const auto w = importance_weights(losses, temperature);
+  double total = 0.0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    EXPECT_DOUBLE_EQ(w[i], std::exp(-losses[i] / temperature));  // min loss 0: no shift
+    total += w[i];
+  }
+  BatchSampler sampler(8, 16, 5);
+  sampler.set_weights(w);
+  std::vector<double> counts(8, 0.0);
+  const int batches = 20000;
+  for (int b = 0; b < batches; ++b) {
+    const auto idx = sampler.next();
+    for (int k = 0; k < 16; ++k) counts[static_cast<std::size_t>(idx[k].item<std::int64_t>())] += 1.0;
+  }
+  const double draws = 16.0 * batches;
+  double chi2 = 0.0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    const double p = w[i] / total, sd = std::sqrt(p * (1.0 - p) / draws);
+    EXPECT_NEAR(counts[i] / draws, p, 5.0 * sd) << "index " << i;
+    chi2 += std::pow(counts[i] - draws * p, 2) / (draws * p);
+  }
+  EXPECT_LT(chi2, 24.3);  // chi-squared, 7 degrees of freedom: p = 0.001
+  // Kish's effective sample size, against the formula.
+  double sq = 0.0;
+  for (const double x : w) sq += x * x;
+  EXPECT_DOUBLE_EQ(sampler.effective_sample_size(), total * total / sq);
+  sampler.set_weights({0.0, 0.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0});
+  EXPECT_DOUBLE_EQ(sampler.effective_sample_size(), 1.0);
+  for (int b = 0; b < 10; ++b) EXPECT_TRUE(torch::equal(sampler.next(), torch::full({16}, 2, torch::kInt64)));
+}
+
+TEST(BatchSampler, RefusesWeightsThatAreNotADistribution) {
+  BatchSampler sampler(4, 2, 1);
+  EXPECT_THROW(sampler.set_weights({1.0, 2.0}), std::invalid_argument);
+  EXPECT_THROW(sampler.set_weights({1.0, -1.0, 1.0, 1.0}), std::invalid_argument);
+  EXPECT_THROW(sampler.set_weights({1.0, std::nan(""), 1.0, 1.0}), std::invalid_argument);
+  EXPECT_THROW(sampler.set_weights({0.0, 0.0, 0.0, 0.0}), std::invalid_argument);
+  EXPECT_THROW(importance_weights({1.0, 2.0}, 0.0), std::invalid_argument);
+  EXPECT_THROW(importance_weights({1.0, std::nan("")}, 1.0), std::invalid_argument);
 }
 
 TEST(Trainer, IsBitwiseReproducibleAndIndependentOfWhatRanBefore) {

@@ -29,6 +29,12 @@ namespace lsweep::training {
 /// Minibatch indices: a fresh permutation of [0, n) every epoch from a seeded
 /// generator, cut into consecutive batches; a last partial batch is dropped.
 /// Platform-independent (own Fisher-Yates over std::mt19937_64).
+///
+/// Importance sampling (SCIENCE.md section 5): with sampling weights
+/// (set_weights), each index of a batch is drawn independently with
+/// probability w_i / sum(w), from the same generator. Equal weights are the
+/// permutation again, so uniform weights give the same sequence, bit for bit,
+/// as none.
 class BatchSampler {
  public:
   BatchSampler(std::int64_t n, std::int64_t batch, std::uint64_t seed);
@@ -36,13 +42,27 @@ class BatchSampler {
   torch::Tensor next();
   /// The same indices as next(), written to `out` (`batch` values).
   void next_into(std::int64_t* out);
+  /// One weight per sample, finite and >= 0, not all 0 (std::invalid_argument
+  /// otherwise); empty: back to the permutation.
+  void set_weights(const std::vector<double>& weights);
+  /// Kish's effective sample size of the weights, (sum w)^2 / sum w^2: n
+  /// with none or equal ones, 1 when one sample has all the weight.
+  double effective_sample_size() const { return ess_; }
 
  private:
   void shuffle();
   std::int64_t n_, batch_, pos_;
   std::mt19937_64 rng_;
   std::vector<std::int64_t> order_;
+  std::vector<double> cumulative_;  ///< running sums of the weights; empty: the permutation
+  std::int64_t last_positive_ = 0;  ///< the last index with a weight above 0
+  double ess_;
 };
+
+/// Importance-sampling weights exp(-(l_i - min l) / temperature) of per-sample
+/// losses: proportional to exp(-l_i / U), the largest 1. A temperature so
+/// large that every weight rounds to 1 (+inf included) gives equal weights.
+std::vector<double> importance_weights(const std::vector<double>& losses, double temperature);
 
 struct Evaluation {
   double loss = 0.0;
