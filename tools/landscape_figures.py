@@ -70,34 +70,20 @@ def main(store, prefix, width):
               f"{d['line_train_loss'][i, a0]:<12.6g} {d['line_train_loss'][i, a1]:<12.6g} {d['line_barrier'][i]:.6g}")
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for n, i in enumerate(done):
+    for i in done:
         (line,) = ax.plot(alpha, d["line_train_loss"][i], label=label(d, i))
         if d["line_test_loss"] is not None:
             ax.plot(alpha, d["line_test_loss"][i], "--", color=line.get_color(), lw=0.8)
     for x in (0.0, 1.0):
         ax.axvline(x, color="grey", lw=0.5)
-    ax.set_yscale("log")
-    ax.set_xlabel("alpha: (1 - alpha) theta_0 + alpha theta_final")
-    ax.set_ylabel("loss (train solid, test dashed)")
-    ax.set_title("From the initialisation (0) to the trained network (1)")
-    if len(done) <= 12:
-        ax.legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(f"{prefix}-line.png", dpi=120)
-    plt.close(fig)
+    save_curves(fig, ax, len(done), "alpha: (1 - alpha) theta_0 + alpha theta_final", "loss (train solid, test dashed)",
+                "From the initialisation (0) to the trained network (1)", f"{prefix}-line.png")
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for i in done:
         ax.plot(coord, d["dir_train_loss"][i], label=label(d, i))
-    ax.set_yscale("log")
-    ax.set_xlabel("t: theta_final + t d1 (filter-normalised)")
-    ax.set_ylabel("training loss")
-    ax.set_title("Along a random direction through the trained network")
-    if len(done) <= 12:
-        ax.legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(f"{prefix}-direction.png", dpi=120)
-    plt.close(fig)
+    save_curves(fig, ax, len(done), "t: theta_final + t d1 (filter-normalised)", "training loss",
+                "Along a random direction through the trained network", f"{prefix}-direction.png")
 
     if "checkpoint_step" in d and done.size > 0:
         checkpoint_figure(d, done, alpha, coord, f"{prefix}-checkpoints.png")
@@ -127,6 +113,19 @@ def main(store, prefix, width):
     fig.suptitle(f"log10 training loss on the plane theta_final + s d1 + t d2, width {w}")
     fig.tight_layout()
     fig.savefig(f"{prefix}-montage.png", dpi=110)
+    plt.close(fig)
+
+
+def save_curves(fig, ax, curves, xlabel, ylabel, title, path):
+    """Log loss axis, labels, a legend when there are few curves; writes and closes the figure."""
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if curves <= 12:
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
     plt.close(fig)
 
 

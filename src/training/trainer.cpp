@@ -65,8 +65,10 @@ void BatchSampler::next_into(std::int64_t* out) {
     for (std::int64_t k = 0; k < batch_; ++k) {
       // A uniform double in [0, total) from 53 bits, then the first running sum above it.
       const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53 * total;
-      const auto at = std::upper_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin();
-      out[k] = at < n_ ? at : last_positive_;  // u rounded up to the total: the last sample with weight
+      auto at = std::upper_bound(cumulative_.begin(), cumulative_.end(), u);
+      // u rounded up to the total: the first sample whose running sum reaches it (it has weight).
+      if (at == cumulative_.end()) at = std::lower_bound(cumulative_.begin(), cumulative_.end(), total);
+      out[k] = at - cumulative_.begin();
     }
     return;
   }
@@ -99,8 +101,6 @@ void BatchSampler::set_weights(const std::vector<double>& weights) {
   if (!(sum > 0.0)) throw std::invalid_argument("sampling weights: all are 0");
   const bool equal = std::all_of(weights.begin(), weights.end(), [&](double w) { return w == weights.front(); });
   ess_ = equal ? static_cast<double>(n_) : sum * sum / squares;
-  last_positive_ = static_cast<std::int64_t>(
-      std::find_if(weights.rbegin(), weights.rend(), [](double w) { return w > 0.0; }).base() - weights.begin() - 1);
   if (equal) {
     cumulative_.clear();  // the permutation, from where it stands
   } else {
@@ -118,7 +118,7 @@ std::vector<double> importance_weights(const std::vector<double>& losses, double
       throw std::invalid_argument("importance sampling: per-sample loss " + std::to_string(i) + " is " +
                                   shortest_double(losses[i]));
     }
-    out[i] = std::isinf(temperature) ? 1.0 : std::exp(-(losses[i] - lowest) / temperature);
+    out[i] = std::exp(-(losses[i] - lowest) / temperature);  // U = +inf: exp(-0) = 1
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "config_error.hpp"
 #include "lsweep/common/error.hpp"
 #include "lsweep/config/grid.hpp"
 #include "lsweep/config/layout.hpp"
@@ -33,12 +34,7 @@ std::string job_text(const std::string& probe_table) {
 config::JobConfig job_of(const std::string& text) { return config::parse_job(text, "curvature.toml", builtin()); }
 
 std::string job_error(const std::string& table) {
-  try {
-    job_of(job_text(table));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return config_error([&] { job_of(job_text(table)); });
 }
 
 struct Trained {
@@ -182,8 +178,7 @@ TEST(CurvatureProbe, DeclaresItsDatasetsFromItsOptions) {
 
 TEST(CurvatureProbe, ValidatesItsTable) {
   const auto expect_error = [](const std::string& table, const std::string& wanted) {
-    const std::string got = job_error(table);
-    EXPECT_NE(got.find(wanted), std::string::npos) << "job table: " << table << "\ngot: " << got;
+    expect_config_error(table, job_error(table), wanted);
   };
   expect_error("[probes.curvature]\nsamples = 25\n", "probes.curvature.samples = 25");
   expect_error("[probes.curvature]\ndtype = \"float16\"\n", "probes.curvature.dtype = \"float16\"");

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "config_error.hpp"
 #include "lsweep/common/error.hpp"
 #include "lsweep/config/grid.hpp"
 #include "lsweep/config/layout.hpp"
@@ -214,18 +215,12 @@ TEST(LandscapeProbe, DeclaresTheCheckpointSlicesWithACheckpointAxis) {
 }
 
 std::string job_error(const std::string& table) {
-  try {
-    job_of(job_text(table));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return config_error([&] { job_of(job_text(table)); });
 }
 
 TEST(LandscapeProbe, ValidatesItsTable) {
   const auto expect_error = [](const std::string& table, const std::string& wanted) {
-    const std::string got = job_error(table);
-    EXPECT_NE(got.find(wanted), std::string::npos) << "job table: " << table << "\ngot: " << got;
+    expect_config_error(table, job_error(table), wanted);
   };
   expect_error("[probes.landscape]\nplane_points = 4\n",
                "probes.landscape.plane_points = 4: allowed: an odd integer from 3 to 201");

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "config_error.hpp"
 #include "lsweep/common/error.hpp"
 #include "lsweep/config/grid.hpp"
 #include "lsweep/config/layout.hpp"
@@ -154,18 +155,12 @@ TEST(WeightsProbe, DeclaresItsDatasetsFromItsOptionsAndTheJob) {
 
 // The message parse_job gives for `table`, or "" when it is accepted.
 std::string job_error(const std::string& table) {
-  try {
-    job_of(job_text(table));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return config_error([&] { job_of(job_text(table)); });
 }
 
 TEST(WeightsProbe, ValidatesItsTable) {
   const auto expect_error = [](const std::string& table, const std::string& wanted) {
-    const std::string got = job_error(table);
-    EXPECT_NE(got.find(wanted), std::string::npos) << "job table: " << table << "\ngot: " << got;
+    expect_config_error(table, job_error(table), wanted);
   };
   expect_error("[probes.weights]\nstore_params = \"yes\"\n",
                "probes.weights.store_params = \"yes\": allowed: true or false");

@@ -55,7 +55,6 @@ class BatchSampler {
   std::mt19937_64 rng_;
   std::vector<std::int64_t> order_;
   std::vector<double> cumulative_;  ///< running sums of the weights; empty: the permutation
-  std::int64_t last_positive_ = 0;  ///< the last index with a weight above 0
   double ess_;
 };
 
