@@ -31,20 +31,26 @@ same_listing() {  # same_listing DIR BEFORE: nothing was created or removed
 job=$here/e2e_job.toml
 $run2 --log-level error run "$job" --store "$tmp/done.h5" > /dev/null || fail "a plain sweep"
 
-# 1. One run per store, whatever the spelling of its path.
+# 1. One run per store, whatever the spelling of its path. The first run must
+# outlive the four refused ones: its points train a million steps each, so it
+# runs until the drain (USR1) below stops it. (With crash_job's 1000 steps it
+# could finish first on a fast or idle machine, and the last "second run"
+# then resumed a store nobody held.)
 mkdir -p "$tmp/a/sub"
-"${session[@]}" "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$here/crash_job.toml" --store "$tmp/a/r.h5" \
+sed 's/^steps = 1000$/steps = 1000000/' "$here/crash_job.toml" > "$tmp/long_job.toml"
+grep -q '^steps = 1000000$' "$tmp/long_job.toml" || fail "long_job.toml: crash_job.toml's steps changed"
+"${session[@]}" "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$tmp/long_job.toml" --store "$tmp/a/r.h5" \
   > "$tmp/a.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 600); do
-  [ "$("$lsweep" status --left "$tmp/a/r.h5" 2> /dev/null || echo 80)" -le 79 ] && break
+for _ in $(seq 1 600); do  # until a point runs: the store exists and the run holds its lock
+  "$lsweep" status "$tmp/a/r.h5" 2> /dev/null | grep -Eq ', [1-9][0-9]* running' && break
   sleep 0.05
 done
 ln -s r.h5 "$tmp/a/link.h5"
 ln "$tmp/a/r.h5" "$tmp/a/hard.h5"
 before=$(ls -A "$tmp/a" | sort)
 for spelling in "$tmp/a/link.h5" "$tmp/a/hard.h5" "$tmp/a/sub/../r.h5" "r.h5"; do
-  expect 2 'another lsweep run is using this store' bash -c "cd '$tmp/a' && $mpiexec --oversubscribe -n 2 $lsweep run $here/crash_job.toml --store $spelling"
+  expect 2 'another lsweep run is using this store' bash -c "cd '$tmp/a' && $mpiexec --oversubscribe -n 2 $lsweep run $tmp/long_job.toml --store $spelling"
   grep -q resuming "$tmp/out" "$tmp/err" && fail "a second run through '$spelling' resumed the store"
 done
 same_listing "$tmp/a" "$before"
