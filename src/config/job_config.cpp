@@ -271,8 +271,16 @@ TrainConfig parse_train(TableReader& r, const DataConfig& data) {
            std::string("cannot be combined with ") + (adam ? "train.optimizer = \"adam\"" : "train.lr_decay") +
                " (a pack takes plain SGD steps at a fixed rate); allowed: 1");
   }
+  t.importance_temperature =
+      r.number("importance_temperature", 0.0, 1e300, true).value_or(0.0);
+  if (const toml::node* refresh = r.find("importance_refresh"); refresh && !t.importance_sampling()) {
+    r.fail(*refresh, r.field("importance_refresh"),
+           "only with train.importance_temperature (the weights' temperature U); allowed without it: absent");
+  }
+  t.importance_refresh = r.integer("importance_refresh", 1, 1000000000).value_or(1);
   r.reject_unknown({"loss", "optimizer", "momentum", "weight_decay", "betas", "eps", "lr_decay", "steps", "dtype",
-                    "checkpoints", "threads", "device", "point_time_limit", "cuda_graphs", "pack", "team"});
+                    "checkpoints", "threads", "device", "point_time_limit", "cuda_graphs", "pack", "team",
+                    "importance_temperature", "importance_refresh"});
   return t;
 }
 

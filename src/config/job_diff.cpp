@@ -110,6 +110,8 @@ std::vector<std::string> job_differences(const JobConfig& s, const JobConfig& c)
   d.compare("train.steps", s.train.steps, c.train.steps);
   d.compare("train.dtype", s.train.dtype, c.train.dtype);
   d.compare("train.checkpoints", s.train.checkpoints, c.train.checkpoints);
+  d.compare("train.importance_temperature", s.train.importance_temperature, c.train.importance_temperature);
+  d.compare("train.importance_refresh", s.train.importance_refresh, c.train.importance_refresh);
   compare_probes(d, s, c);
   return std::move(d).lines();
 }

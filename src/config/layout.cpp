@@ -96,6 +96,12 @@ Layout base_layout(const JobConfig& the_job, int version) {
                    "Loss over the whole training set at each checkpoint step; NaN at checkpoints not reached."));
   l.push_back(spec(kSeriesTrainAccuracy, f64, {n, k}, kNaN, Role::result, "1",
                    "Accuracy on the whole training set at each checkpoint step."));
+  if (job->train.importance_sampling()) {
+    l.push_back(spec(kSeriesSamplingEss, f64, {n, k}, kNaN, Role::result, "samples",
+                     "Kish's effective sample size (sum w)^2 / sum w^2 of the importance-sampling weights "
+                     "w_i = exp(-(l_i - min l) / U) the next step draws from, at each checkpoint step; NaN for "
+                     "full-batch points, which train on every sample."));
+  }
   DatasetSpec error = spec(kError, ElementType::text, {n}, 0.0, Role::summary, "",
                            "Why the point stopped: empty for done; the message for failed, diverged, timed_out "
                            "and interrupted points.",

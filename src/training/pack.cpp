@@ -37,7 +37,6 @@ PackTrainer::PackTrainer(const config::JobConfig& job, std::vector<config::GridP
   full_batch_ = points_[0].batch == x_train_.size(0);
   for (const auto& p : points_) {
     members_.push_back(std::make_unique<Trainer>(job, p, on_device, device));  // the one-point init, from p.seed
-    samplers_.emplace_back(x_train_.size(0), p.batch, static_cast<std::uint64_t>(p.seed));
   }
 
   // Stack each parameter over the models; the members' parameters become
@@ -110,10 +109,11 @@ torch::Tensor PackTrainer::train_step(const torch::Tensor& idx) {
 // Every model's next minibatch, [K, B] on the CPU, in one tensor.
 torch::Tensor PackTrainer::next_indices() {
   const auto batch = points_[0].batch;
-  auto idx = torch::empty({static_cast<std::int64_t>(samplers_.size()), batch}, torch::kInt64);
+  auto idx = torch::empty({static_cast<std::int64_t>(members_.size()), batch}, torch::kInt64);
   auto* out = idx.data_ptr<std::int64_t>();
-  for (auto& s : samplers_) {
-    s.next_into(out);
+  for (auto& m : members_) {
+    m->refresh_sampling();  // its own model's per-sample losses (its optimizer counts the pack's steps)
+    m->sampler().next_into(out);
     out += batch;
   }
   return idx;

@@ -227,7 +227,28 @@ void Trainer::follow() {
   }
 }
 
+void Trainer::refresh_sampling() {
+  const auto& t = job_.train;
+  const std::int64_t steps = optimizer_->steps();
+  if (!t.importance_sampling() || full_batch_) return;
+  if (sampling_refreshed_ >= 0 && steps - sampling_refreshed_ < t.importance_refresh) return;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> parts;
+  for (std::int64_t lo = 0; lo < x_train_.size(0); lo += kEvalChunk) {
+    const std::int64_t hi = std::min(x_train_.size(0), lo + kEvalChunk);
+    // Each sample as a model of its own: the loss formulas, unreduced.
+    const auto out = model_->forward(x_train_.slice(0, lo, hi)).unsqueeze(1);
+    parts.push_back(compute_pack_losses(t.loss, out, y_train_.slice(0, lo, hi).unsqueeze(1), binary_));
+  }
+  const auto host = torch::cat(parts).to(torch::kCPU, torch::kFloat64).contiguous();
+  const std::vector<double> losses(host.data_ptr<double>(), host.data_ptr<double>() + host.numel());
+  if (std::any_of(losses.begin(), losses.end(), [](double l) { return std::isnan(l); })) return;
+  sampler_.set_weights(importance_weights(losses, t.importance_temperature));
+  sampling_refreshed_ = steps;
+}
+
 double Trainer::take_step() {
+  refresh_sampling();
   if (graph_) {
     if (!full_batch_) graph_idx_.copy_(sampler_.next());
     const double loss = graph_->replay().item<double>();
@@ -355,6 +376,10 @@ void Trainer::checkpoint(std::size_t k, std::int64_t step) {
   const Evaluation e = evaluate_train(run_->gradient);
   run_->rec.rows[L::kSeriesTrainLoss][k] = e.loss;
   run_->rec.rows[L::kSeriesTrainAccuracy][k] = e.accuracy;
+  if (job_.train.importance_sampling()) {
+    refresh_sampling();  // the weights the next step draws from (the same refresh that step would make)
+    run_->rec.rows[L::kSeriesSamplingEss][k] = full_batch_ ? kNaN : sampler_.effective_sample_size();
+  }
   const PointState now = state(step);
   for (auto* o : run_->options.observers) o->checkpoint(now, k, run_->rec.rows);
 }

@@ -122,6 +122,11 @@ TEST(JobConfig, ParsesAPointTimeLimit) {
   Sections s;
   s.train += "point_time_limit = 90.5\n";
   EXPECT_EQ(parse_job(s.text(), "job.toml").train.point_time_limit, 90.5);
+  EXPECT_FALSE(parse_job(s.text(), "job.toml").train.importance_sampling());
+  s.train += "importance_temperature = 0.25\nimportance_refresh = 10\n";
+  const auto sampled = parse_job(s.text(), "job.toml");
+  EXPECT_EQ(sampled.train.importance_temperature, 0.25);
+  EXPECT_EQ(sampled.train.importance_refresh, 10);
 }
 
 TEST(JobConfig, ExpandsALogRange) {
@@ -358,6 +363,12 @@ TEST(JobConfigRejects, BadTrainFields) {
   EXPECT_REJECTED(s, "train.threads = 0");
   s.train = "loss = \"mse\"\nsteps = 4\npoint_time_limit = -1\n";
   EXPECT_REJECTED(s, "train.point_time_limit = -1", ">= 0");
+  s.train = "loss = \"mse\"\nsteps = 4\nimportance_temperature = 0\n";
+  EXPECT_REJECTED(s, "train.importance_temperature = 0", "> 0");
+  s.train = "loss = \"mse\"\nsteps = 4\nimportance_refresh = 5\n";
+  EXPECT_REJECTED(s, "train.importance_refresh = 5", "only with train.importance_temperature");
+  s.train = "loss = \"mse\"\nsteps = 4\nimportance_temperature = 0.5\nimportance_refresh = 0\n";
+  EXPECT_REJECTED(s, "train.importance_refresh = 0", "from 1");
   s.train = "loss = \"mse\"\nsteps = 4\ndevice = \"tpu\"\n";
   EXPECT_REJECTED(s, "train.device = \"tpu\"", "\"cpu\", \"cuda\", \"auto\"");
   s.train = "loss = \"mse\"\nsteps = 4\ncuda_graphs = 1\n";

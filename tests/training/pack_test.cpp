@@ -59,6 +59,14 @@ TEST(PackTrainer, WeightDecayMatchesTheOnePointLoop) {
   }
 }
 
+TEST(PackTrainer, ImportanceSamplingMatchesTheOnePointLoop) {
+  auto job = gaussian_job(config::LossKind::cross_entropy, config::DType::float64, 60);
+  job.train.importance_temperature = 0.3;
+  job.train.importance_refresh = 4;
+  const Dataset data = data_for(job);
+  expect_pack_matches_one_point_loop(job, data, {{0, 0.05, 8, 16, 0}, {1, 0.2, 8, 16, 1}, {2, 0.1, 8, 16, 5}});
+}
+
 TEST(PackTrainer, TenClassLossesMatchWithoutMomentum) {
   for (const auto loss : {config::LossKind::mse, config::LossKind::cross_entropy}) {
     auto job = gaussian_job(loss, config::DType::float64, 40);

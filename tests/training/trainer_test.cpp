@@ -103,6 +103,79 @@ TEST(BatchSampler, RefusesWeightsThatAreNotADistribution) {
   EXPECT_THROW(importance_weights({1.0, std::nan("")}, 1.0), std::invalid_argument);
 }
 
+// Importance sampling, end to end: U -> infinity is today's training, bit for
+// bit; a finite U trains differently and stores, at every checkpoint, the
+// Kish size of exp(-(l_i - min l) / U) at the checkpoint's parameters.
+class EssObserver : public PointObserver {
+ public:
+  explicit EssObserver(double temperature) : temperature_(temperature) {}
+  void checkpoint(const PointState& s, std::size_t k, Rows& rows) override {
+    torch::NoGradGuard no_grad;
+    std::vector<double> losses;
+    for (std::int64_t i = 0; i < s.x_train.size(0); ++i) {
+      losses.push_back(s.loss(s.model->forward(s.x_train.slice(0, i, i + 1)), s.y_train.slice(0, i, i + 1))
+                           .item<double>());
+    }
+    double sum = 0.0, sum_sq = 0.0, lowest = *std::min_element(losses.begin(), losses.end());
+    for (double l : losses) {
+      const double w = std::exp(-(l - lowest) / temperature_);
+      sum += w;
+      sum_sq += w * w;
+    }
+    expected.push_back(sum * sum / sum_sq);
+    stored.push_back(rows[L::kSeriesSamplingEss][k]);
+  }
+  std::vector<double> expected, stored;
+
+ private:
+  double temperature_;
+};
+
+TEST(Trainer, ImportanceSamplingAtAHugeTemperatureIsTodaysTraining) {
+  auto job = gaussian_job(config::LossKind::cross_entropy, config::DType::float32, 60);
+  const Dataset data = data_for(job);
+  const config::GridPoint p{0, 0.1, 8, 16, 3};
+  const PointRecord today = Trainer(job, p, data, torch::kCPU).run();
+  job.train.importance_temperature = 1e300;
+  const PointRecord sampled = Trainer(job, p, data, torch::kCPU).run();
+  for (const char* path : {L::kSeriesTrainLoss, L::kSeriesTrainAccuracy, L::kFinalTrainLoss, L::kFinalTestLoss}) {
+    EXPECT_EQ(row(today, path), row(sampled, path)) << path;
+  }
+  EXPECT_EQ(row(sampled, L::kSeriesSamplingEss), std::vector<double>(row(today, L::kSeriesTrainLoss).size(), 40.0));
+  EXPECT_EQ(today.rows.find(L::kSeriesSamplingEss), nullptr);
+}
+
+TEST(Trainer, ImportanceSamplingStoresTheKishSizeOfTheWeightsAtEveryCheckpoint) {
+  auto job = gaussian_job(config::LossKind::mse, config::DType::float64, 100);
+  const Dataset data = data_for(job);
+  const config::GridPoint p{0, 0.1, 8, 16, 3};
+  const double plain = final_train_loss(Trainer(job, p, data, torch::kCPU).run());
+  job.train.importance_temperature = 0.05;
+  EssObserver every(0.05);
+  RunOptions options;
+  options.observers = {&every};
+  const PointRecord r = Trainer(job, p, data, torch::kCPU).run(options);
+  EXPECT_NE(final_train_loss(r), plain);
+  ASSERT_EQ(every.stored.size(), 6u);  // steps 0 1 3 10 32 100
+  for (std::size_t k = 0; k < every.stored.size(); ++k) {
+    EXPECT_NEAR(every.stored[k], every.expected[k], 1e-9 * every.expected[k]) << "checkpoint " << k;
+    EXPECT_GT(every.stored[k], 1.0);
+    EXPECT_LT(every.stored[k], 40.0);
+  }
+  // Refreshed only before the first step: every checkpoint keeps step 0's weights.
+  job.train.importance_refresh = 1000;
+  EssObserver once(0.05);
+  options.observers = {&once};
+  const PointRecord r_once = Trainer(job, p, data, torch::kCPU).run(options);
+  EXPECT_NE(final_train_loss(r_once), final_train_loss(r));
+  EXPECT_NEAR(once.stored[0], every.stored[0], 1e-12 * every.stored[0]);
+  for (double ess : once.stored) EXPECT_EQ(ess, once.stored[0]);
+  EXPECT_NE(once.expected.back(), once.expected[0]);
+  // A full-batch point trains on every sample: no weights, NaN.
+  const PointRecord full = Trainer(job, {1, 0.1, 40, 16, 3}, data, torch::kCPU).run();
+  for (double ess : row(full, L::kSeriesSamplingEss)) EXPECT_TRUE(std::isnan(ess));
+}
+
 TEST(Trainer, IsBitwiseReproducibleAndIndependentOfWhatRanBefore) {
   const auto job = gaussian_job(config::LossKind::quadratic_hinge, config::DType::float32, 60);
   const Dataset data = data_for(job);

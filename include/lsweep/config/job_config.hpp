@@ -77,6 +77,12 @@ struct TrainConfig {
   bool cuda_graphs = true;        ///< on a GPU: capture the training step once, replay it
   std::int64_t pack = 1;          ///< models trained together as one batched model (see pack_ids)
   std::int64_t team = 1;          ///< ranks training one point together, data parallel
+  /// Importance sampling (SCIENCE.md section 5): minibatch indices drawn with
+  /// probability proportional to exp(-l_i / U) of the per-sample losses l_i,
+  /// refreshed every importance_refresh steps. 0: off (the permutation sampler).
+  double importance_temperature = 0.0;
+  std::int64_t importance_refresh = 1;
+  bool importance_sampling() const { return importance_temperature > 0.0; }
 };
 
 struct JobConfig {

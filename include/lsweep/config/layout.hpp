@@ -40,6 +40,8 @@ inline constexpr const char* kFinishedAt = "/results/finished_at";
 inline constexpr const char* kSeriesStep = "/series/step";
 inline constexpr const char* kSeriesTrainLoss = "/series/train_loss";
 inline constexpr const char* kSeriesTrainAccuracy = "/series/train_accuracy";
+/// [N, K], only with train.importance_temperature.
+inline constexpr const char* kSeriesSamplingEss = "/series/sampling_ess";
 
 /// Every dataset of a store of `job` at schema `version`, base first, then
 /// the job's probes in name order. Throws ConfigError for a version this

@@ -5,7 +5,7 @@
 /// dtype are the job's) train as one batched model. Per layer their weights
 /// are stacked, [K, out, in], and multiplied by batched matmuls; every model
 /// keeps its own learning rate, its own minibatch order (its point's seed,
-/// the one-point sampler) and its own momentum buffers, and is initialised
+/// its member Trainer's sampler, importance sampling included) and its own momentum buffers, and is initialised
 /// exactly as the one-point loop initialises it.
 ///
 /// Each point keeps its own Trainer, whose model's parameters (and momentum
@@ -71,7 +71,6 @@ class PackTrainer {
   bool binary_, full_batch_;
   torch::Tensor x_train_, y_train_;
   std::vector<std::unique_ptr<Trainer>> members_;
-  std::vector<BatchSampler> samplers_;
   std::vector<torch::Tensor> params_;    // stacked [K, ...], leaves: weight, bias of each layer in turn
   std::vector<torch::Tensor> lr_;        // per parameter: the learning rates shaped to broadcast over it
   std::vector<torch::Tensor> momentum_;  // stacked buffers (undefined before the first step)

@@ -172,6 +172,17 @@ class Trainer {
   bool after_step(std::int64_t step, double loss);
   PointRecord end();
 
+  /// Importance sampling (train.importance_temperature U): when due, before
+  /// the first step and every train.importance_refresh steps after, sets the
+  /// sampler's weights to exp(-(l_i - min l) / U) of the model's per-sample
+  /// losses on the whole training set. Nothing without U, for full-batch
+  /// points (they train on every sample), or while a per-sample loss is NaN
+  /// (the weights stay; the point is about to diverge). Called by every step
+  /// with the optimizer's step count, and by a pack for its members.
+  void refresh_sampling();
+  /// The point's minibatch order (a pack draws its members' batches from them).
+  BatchSampler& sampler() { return sampler_; }
+
   /// The network being trained (for probes and tests).
   torch::nn::Sequential& model() { return model_; }
   const Optimizer& optimizer() const { return *optimizer_; }
@@ -199,6 +210,7 @@ class Trainer {
   std::unique_ptr<Optimizer> optimizer_;
   BatchSampler sampler_;
   bool full_batch_;
+  std::int64_t sampling_refreshed_ = -1;  // optimizer steps at the last refresh of the weights
   std::vector<torch::Tensor> full_gradient_;  // of the last evaluate_train(true)
   // CUDA graph of the step: tried after kEagerSteps eager steps (cuBLAS and
   // the momentum buffers are set up by then); graph_idx_ is its minibatch.
