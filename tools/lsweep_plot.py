@@ -4,8 +4,10 @@
   STEM-sweep.png                     training-loss curves and final test accuracy (every store)
   STEM-curvature-*.png, .txt         with [probes.curvature]  (tools/curvature_figures.py)
   STEM-diffusion-*.png, .txt         with [probes.diffusion]  (tools/diffusion_figures.py)
+  STEM-escape-*.png, .txt            with [probes.escape]     (tools/escape_figures.py)
   STEM-jamming-*.png, .txt           with [probes.jamming]    (tools/jamming_figures.py)
   STEM-landscape-*.png, .txt         with [probes.landscape]  (tools/landscape_figures.py)
+  STEM-noise_split-*.png, .txt       with [probes.noise_split] (tools/noise_split_figures.py)
 
 STEM is the store's file name without .h5; the .txt files are the tables the
 figure tools print. The paths of the files written are printed, one per line.
@@ -25,7 +27,9 @@ import h5py  # noqa: E402
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 # (probe group, figure tool): run with PREFIX = OUT_DIR/STEM-probe; its stdout table kept as PREFIX.txt.
 PROBE_FIGURES = [("curvature", "curvature_figures.py"), ("diffusion", "diffusion_figures.py"),
-                 ("jamming", "jamming_figures.py"), ("landscape", "landscape_figures.py")]
+                 ("escape", "escape_figures.py"),
+                 ("jamming", "jamming_figures.py"), ("landscape", "landscape_figures.py"),
+                 ("noise_split", "noise_split_figures.py")]
 
 
 def main(store, out_dir):

@@ -69,15 +69,19 @@ AXES = {
     "probes/landscape/checkpoint_dir_*": ("checkpoint", "t"),
     "probes/landscape/checkpoint_plane_*": ("checkpoint", "s", "t"),
     "probes/landscape/*": ("s", "t"),
+    "probes/noise_split/fit": ("x",),
+    "probes/noise_split/*": ("step",),
     "probes/weights/*": ("step",),
 }
 COORDINATES = {"step": "series/step", "tw": "probes/diffusion/waiting_time", "lag": "probes/diffusion/lag",
                "alpha": "probes/landscape/line_alpha", "s": "probes/landscape/coordinate",
-               "t": "probes/landscape/coordinate", "checkpoint": "probes/landscape/checkpoint_step"}
+               "t": "probes/landscape/coordinate", "checkpoint": "probes/landscape/checkpoint_step",
+               "x": "probes/noise_split/grid_x"}
 # Datasets that are not one row per point: coordinates, and packed vectors.
 NOT_PER_POINT = {"series/step", "probes/diffusion/waiting_time", "probes/diffusion/lag", "probes/jamming/hist_edges",
                  "probes/landscape/line_alpha", "probes/landscape/coordinate", "probes/landscape/checkpoint_step",
-                 "probes/weights/initial_params", "probes/weights/final_params"}
+                 "probes/weights/initial_params", "probes/weights/final_params", "probes/noise_split/grid_x",
+                 "probes/noise_split/teacher"}
 
 
 class LsweepStoreError(Exception):

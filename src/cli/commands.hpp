@@ -17,11 +17,12 @@ int run_command(const std::string& job_path, const std::string& store_path, doub
                 const config::ProbeCatalog& catalog);
 /// `left_only`: print just the number of points still to run (pending, running, or torn).
 int status_command(const std::string& store_path, bool left_only, const config::ProbeCatalog& catalog);
-/// With `diffusion`: the across-grid fit of the diffusion intercepts (one
-/// row per width and quantity) instead of the per-point table; with
-/// `transitions`: N* of each (lr, batch) line (transitions.hpp).
-int report_command(const std::string& store_path, bool csv, bool diffusion, bool transitions,
-                   const config::ProbeCatalog& catalog);
+/// What `lsweep report` prints: the per-point table, or one of the
+/// across-grid summaries (one row per width and quantity of the diffusion
+/// intercepts' fit; N* per (lr, batch) line, transitions.hpp; the fits of
+/// ln tau of the escape probe).
+enum class ReportKind { points, diffusion, transitions, escape };
+int report_command(const std::string& store_path, bool csv, ReportKind kind, const config::ProbeCatalog& catalog);
 /// Draws every figure the store's probes support into `out_dir` (default: the
 /// store's folder; made if missing) with tools/lsweep_plot.py, which prints
 /// the paths it wrote. kFailure when a figure tool failed.

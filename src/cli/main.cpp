@@ -50,6 +50,13 @@ int main(int argc, char** argv) {
                  "per (lr, batch): N*, the smallest width at which at least half of the seeds fit, with its bracket "
                  "(needs [probes.jamming])")
       ->excludes(diffusion_flag);
+  bool escape = false;
+  report
+      ->add_flag("--escape", escape,
+                 "per dynamics (sgd, white noise): fit ln tau against batch/lr and against 1/lambda_max "
+                 "(needs [probes.escape])")
+      ->excludes(diffusion_flag)
+      ->excludes("--transitions");
 
   std::string out_dir;
   auto* plot = app.add_subcommand("plot", "Draw every figure a store's probes support (PNG); print their paths");
@@ -67,7 +74,13 @@ int main(int argc, char** argv) {
     if (*validate) return cli::validate_command(job_path, catalog);
     if (*run) return cli::run_command(job_path, store_path, progress_seconds, catalog);
     if (*status) return cli::status_command(store_path, left_only, catalog);
-    if (*report) return cli::report_command(store_path, csv, diffusion, transitions, catalog);
+    if (*report) {
+      const auto kind = diffusion     ? cli::ReportKind::diffusion
+                        : transitions ? cli::ReportKind::transitions
+                        : escape      ? cli::ReportKind::escape
+                                      : cli::ReportKind::points;
+      return cli::report_command(store_path, csv, kind, catalog);
+    }
     if (*plot) return cli::plot_command(store_path, out_dir, catalog);
   } catch (const ConfigError& e) {
     std::cerr << "lsweep: error: " << e.what() << "\n";

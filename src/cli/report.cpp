@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -140,10 +141,9 @@ void print_table(const store::StoreReader& r, const std::vector<Column>& cols) {
 }
 
 // The store must hold `path`, a dataset of [probes.PROBE]; otherwise the
-// report's --diffusion or --transitions is refused.
-void require(const store::StoreReader& r, const char* path, const std::string& probe) {
+// report's --diffusion, --transitions or --escape is refused.
+void require(const store::StoreReader& r, const char* path, const std::string& probe, const std::string& flag) {
   if (find_spec(r.layout(), path)) return;
-  const std::string flag = probe == "diffusion" ? "--diffusion" : "--transitions";
   throw ConfigError("lsweep report " + flag + ": store " + r.path() + " has no " + probe +
                     " results (its job has no [probes." + probe + "] table); allowed: a store of a job with [probes." +
                     probe + "]");
@@ -156,7 +156,7 @@ void require(const store::StoreReader& r, const char* path, const std::string& p
 std::vector<Column> diffusion_columns(const store::StoreReader& r, bool exact) {
   const char* const intercepts[][2] = {{"/probes/diffusion/final_intercept", "diffusion_intercept"},
                                        {"/probes/diffusion/msd_intercept", "msd_intercept"}};
-  require(r, intercepts[0][0], "diffusion");
+  require(r, intercepts[0][0], "diffusion", "--diffusion");
   namespace L = config::layout;
   const auto lr = r.doubles(L::kLr), batch = r.doubles(L::kBatch), width = r.doubles(L::kWidth);
   const auto exponent = r.doubles("/probes/diffusion/final_exponent");
@@ -238,7 +238,7 @@ std::vector<Column> diffusion_columns(const store::StoreReader& r, bool exact) {
 
 // --transitions: N* per (lr, batch) from the trained points of a jamming scan.
 std::vector<Column> transition_columns(const store::StoreReader& r, bool exact) {
-  require(r, "/probes/jamming/fitted", "jamming");
+  require(r, "/probes/jamming/fitted", "jamming", "--transitions");
   namespace L = config::layout;
   const auto lr = r.doubles(L::kLr), batch = r.doubles(L::kBatch), width = r.doubles(L::kWidth);
   const auto weights = r.doubles("/probes/jamming/weight_count");
@@ -277,13 +277,89 @@ std::vector<Column> transition_columns(const store::StoreReader& r, bool exact) 
   return cols;
 }
 
+// --escape: per dynamics (SGD, GD + white noise), least squares of ln tau
+// against B / lr and against 1 / lambda_max over the done points with at
+// least one escape (tau finite); points whose replicas all stayed in (tau =
+// +inf, a lower bound only) are counted, not fitted. Against B / lr also per
+// minimum (width and seed: the points that share the minimum), where
+// lambda_max is the same for every point.
+std::vector<Column> escape_columns(const store::StoreReader& r, bool exact) {
+  require(r, "/probes/escape/sgd_tau", "escape", "--escape");
+  namespace L = config::layout;
+  const auto lr = r.doubles(L::kLr), batch = r.doubles(L::kBatch), width = r.doubles(L::kWidth);
+  const auto seed = r.doubles(L::kSeed), lambda_max = r.doubles("/probes/escape/lambda_max");
+  const auto status = r.statuses();
+  std::vector<Column> cols;
+  for (const char* name : {"dynamics", "predictor", "minimum", "lambda_max", "points", "censored_points", "slope",
+                           "slope_err", "intercept", "intercept_err", "r2", "residual_sd"}) {
+    cols.push_back({name, {}});
+  }
+  // The groups: every point, then each (width, seed) in grid order.
+  std::vector<std::pair<double, double>> minima;
+  for (std::size_t i = 0; i < width.size(); ++i) {
+    const std::pair<double, double> m{width[i], seed[i]};
+    if (std::find(minima.begin(), minima.end(), m) == minima.end()) minima.push_back(m);
+  }
+  const auto fit_row = [&](const std::string& dynamics, const std::string& predictor, const std::string& minimum,
+                           const std::vector<double>& tau, const std::function<bool(std::size_t)>& in_group) {
+    std::vector<std::vector<double>> rows;
+    std::vector<double> y;
+    std::int64_t censored = 0;
+    double lambda = kNaN;
+    for (std::size_t i = 0; i < tau.size(); ++i) {
+      const double x = predictor == "batch_over_lr" ? batch[i] / lr[i] : 1.0 / lambda_max[i];
+      if (!in_group(i) || status[i] != PointStatus::done || !std::isfinite(x) || std::isnan(tau[i])) continue;
+      lambda = lambda_max[i];
+      if (std::isinf(tau[i])) {
+        ++censored;
+        continue;
+      }
+      rows.push_back({1.0, x});
+      y.push_back(std::log(tau[i]));
+    }
+    const LinearFit f = least_squares(rows, y);
+    double mean = 0.0, total = 0.0, residual = 0.0;
+    for (double v : y) mean += v / static_cast<double>(y.size());
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      total += (y[i] - mean) * (y[i] - mean);
+      if (f.ok) residual += std::pow(y[i] - f.coef[0] - f.coef[1] * rows[i][1], 2);
+    }
+    const auto coef = [&](std::size_t k, bool err) { return !f.ok ? kNaN : err ? f.err[k] : f.coef[k]; };
+    const std::vector<std::string> cells{dynamics,
+                                         predictor,
+                                         minimum,
+                                         minimum == "all" ? "" : number(lambda, exact),
+                                         std::to_string(y.size()),
+                                         std::to_string(censored),
+                                         number(coef(1, false), exact),
+                                         number(coef(1, true), exact),
+                                         number(coef(0, false), exact),
+                                         number(coef(0, true), exact),
+                                         number(f.ok && total > 0 ? 1.0 - residual / total : kNaN, exact),
+                                         number(f.ok ? f.residual : kNaN, exact)};
+    for (std::size_t c = 0; c < cells.size(); ++c) cols[c].cells.push_back(cells[c]);
+  };
+  const auto everything = [](std::size_t) { return true; };
+  for (const char* dynamics : {"sgd", "white"}) {
+    const auto tau = r.doubles(std::string("/probes/escape/") + dynamics + "_tau");
+    fit_row(dynamics, "batch_over_lr", "all", tau, everything);
+    fit_row(dynamics, "inverse_lambda_max", "all", tau, everything);
+    for (const auto& [w, sd] : minima) {
+      const std::string name = "width " + number(w, true) + " seed " + number(sd, true);
+      fit_row(dynamics, "batch_over_lr", name, tau, [&](std::size_t i) { return width[i] == w && seed[i] == sd; });
+    }
+  }
+  return cols;
+}
+
 }  // namespace
 
-int report_command(const std::string& store_path, bool csv, bool diffusion, bool transitions_only,
-                   const config::ProbeCatalog& catalog) {
+int report_command(const std::string& store_path, bool csv, ReportKind kind, const config::ProbeCatalog& catalog) {
   const store::StoreReader reader(store_path, catalog);
-  if (diffusion || transitions_only) {
-    const auto cols = diffusion ? diffusion_columns(reader, csv) : transition_columns(reader, csv);
+  if (kind != ReportKind::points) {
+    const auto cols = kind == ReportKind::diffusion     ? diffusion_columns(reader, csv)
+                      : kind == ReportKind::transitions ? transition_columns(reader, csv)
+                                                        : escape_columns(reader, csv);
     if (csv) {
       print_csv(cols);
     } else {

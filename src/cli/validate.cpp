@@ -33,6 +33,11 @@ std::string probe_list(const config::JobConfig& job) {
   return out.empty() ? "none" : out;
 }
 
+std::string model_text(const config::JobConfig& job) {
+  if (job.model.kind == config::ModelKind::mlp) return "depth " + std::to_string(job.model.depth);
+  return std::string("tanh regression") + (job.model.variable_projection ? " (variable projection)" : "");
+}
+
 }  // namespace
 
 int validate_command(const std::string& job_path, const config::ProbeCatalog& catalog) {
@@ -49,9 +54,8 @@ int validate_command(const std::string& job_path, const config::ProbeCatalog& ca
             << " x seed " << g.seed.size() << ")\n"
             << "  data: " << config::to_string(job.data.kind) << ", P = " << job.data.train_size << ", test "
             << job.data.test_size << ", input dim " << in << ", outputs " << out << "\n"
-            << "  model: depth " << job.model.depth << ", parameters "
-            << training::mlp_parameter_count(in, wmin, job.model.depth, out) << " to "
-            << training::mlp_parameter_count(in, wmax, job.model.depth, out) << "\n"
+            << "  model: " << model_text(job) << ", parameters " << training::parameter_count(job, wmin) << " to "
+            << training::parameter_count(job, wmax) << "\n"
             << "  training: " << job.train.steps << " steps, evaluated at " << k << " checkpoint steps (0 to "
             << job.train.steps << "), " << config::to_string(job.train.optimizer) << ", loss "
             << config::to_string(job.train.loss) << ", " << config::to_string(job.train.dtype) << "\n"

@@ -165,11 +165,60 @@ GridConfig parse_grid(TableReader& r) {
   return g;
 }
 
+// A non-empty list of at most kMaxTeacherUnits finite numbers with |v| <= 1e6.
+constexpr std::size_t kMaxTeacherUnits = 1024;
+std::vector<double> number_list(TableReader& r, const std::string& key) {
+  const std::string allowed =
+      "allowed: a list of 1 to " + std::to_string(kMaxTeacherUnits) + " finite numbers, each >= -1e6 and <= 1e6";
+  const toml::node* node = r.find(key);
+  if (!node) r.fail_missing(key, allowed);
+  const toml::array* a = node->as_array();
+  if (!a || a->empty() || a->size() > kMaxTeacherUnits) r.fail(*node, r.field(key), allowed);
+  std::vector<double> out;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const auto v = a->get(i)->value<double>();
+    if (!v || a->get(i)->is_boolean() || !std::isfinite(*v) || std::abs(*v) > 1e6) {
+      r.fail(*a->get(i), r.field(key) + "[" + std::to_string(i) + "]", "allowed: a finite number >= -1e6 and <= 1e6");
+    }
+    out.push_back(*v);
+  }
+  return out;
+}
+
+// The tanh_teacher keys: the input interval, the noise and the teacher's units.
+void parse_teacher(TableReader& r, DataConfig& d) {
+  for (const char* key : {"binary", "pca", "normalize", "dim", "path"}) {
+    if (const toml::node* node = r.find(key)) {
+      r.fail(*node, r.field(key),
+             "not for kind = \"tanh_teacher\" (one input x, real targets y); allowed keys: train_size, test_size, "
+             "seed, x_min, x_max, noise, teacher_alpha, teacher_w, teacher_b");
+    }
+  }
+  d.seed = r.integer("seed", 0, kMaxSeed).value_or(0);
+  d.x_min = r.number("x_min", -1e6, 1e6, false).value_or(-1.0);
+  d.x_max = r.number("x_max", -1e6, 1e6, false).value_or(1.0);
+  if (!(d.x_max > d.x_min)) {
+    const std::string key = r.find("x_max") ? "x_max" : "x_min";
+    r.fail(*r.find(key), r.field(key), "allowed: x_max > x_min (" + shortest_double(d.x_min) + ")");
+  }
+  d.noise = r.number("noise", 0.0, 1e6, false).value_or(0.0);
+  d.teacher_alpha = number_list(r, "teacher_alpha");
+  d.teacher_w = number_list(r, "teacher_w");
+  d.teacher_b = number_list(r, "teacher_b");
+  for (const char* key : {"teacher_w", "teacher_b"}) {
+    const auto& v = std::string(key) == "teacher_w" ? d.teacher_w : d.teacher_b;
+    if (v.size() != d.teacher_alpha.size()) {
+      r.fail(*r.find(key), r.field(key),
+             "allowed: as many values as data.teacher_alpha (" + std::to_string(d.teacher_alpha.size()) + ")");
+    }
+  }
+}
+
 DataConfig parse_data(TableReader& r) {
   DataConfig d;
-  const auto kind = r.choice("kind", {"fashion_mnist", "gaussian"});
-  if (!kind) r.fail_missing("kind", "allowed: \"fashion_mnist\" or \"gaussian\"");
-  d.kind = *kind == 0 ? DataKind::fashion_mnist : DataKind::gaussian;
+  const auto kind = r.choice("kind", {"fashion_mnist", "gaussian", "tanh_teacher"});
+  if (!kind) r.fail_missing("kind", "allowed: \"fashion_mnist\", \"gaussian\" or \"tanh_teacher\"");
+  d.kind = static_cast<DataKind>(*kind);
   const bool fashion = d.kind == DataKind::fashion_mnist;
   const std::int64_t max_train = fashion ? kFashionTrainCount : 10000000;
   const std::int64_t max_test = fashion ? kFashionTestCount : 10000000;
@@ -177,6 +226,15 @@ DataConfig parse_data(TableReader& r) {
   if (!train) r.fail_missing("train_size", "allowed: an integer from 1 to " + std::to_string(max_train));
   d.train_size = *train;
   d.test_size = r.integer("test_size", 0, max_test).value_or(fashion ? kFashionTestCount : 0);
+  if (d.kind == DataKind::tanh_teacher) {
+    parse_teacher(r, d);
+    r.reject_unknown({"kind", "train_size", "test_size", "seed", "x_min", "x_max", "noise", "teacher_alpha",
+                      "teacher_w", "teacher_b"});
+    return d;
+  }
+  for (const char* key : {"x_min", "x_max", "noise", "teacher_alpha", "teacher_w", "teacher_b"}) {
+    if (const toml::node* node = r.find(key)) r.fail(*node, r.field(key), "only for kind = \"tanh_teacher\"");
+  }
   const toml::node* binary = r.find("binary");
   d.binary = r.boolean("binary").value_or(!fashion);
   if (!fashion && !d.binary) r.fail(*binary, r.field("binary"), "the gaussian set has +-1 labels only; allowed: true");
@@ -202,11 +260,30 @@ DataConfig parse_data(TableReader& r) {
   return d;
 }
 
-ModelConfig parse_model(TableReader& r) {
+ModelConfig parse_model(TableReader& r, const DataConfig& data) {
   ModelConfig m;
-  m.depth = r.integer("depth", 1, 64).value_or(2);
-  m.init = r.choice("init", {"pytorch", "orthogonal"}).value_or(0) == 0 ? InitKind::pytorch : InitKind::orthogonal;
-  r.reject_unknown({"depth", "init"});
+  m.kind = static_cast<ModelKind>(r.choice("kind", {"mlp", "tanh"}).value_or(0));
+  if (m.kind == ModelKind::tanh) {
+    if (data.kind != DataKind::tanh_teacher) {
+      r.fail(*r.find("kind"), r.field("kind"),
+             "needs one input: data.kind = \"tanh_teacher\"; allowed with data.kind = \"" +
+                 std::string(to_string(data.kind)) + "\": \"mlp\"");
+    }
+    for (const char* key : {"depth", "init"}) {
+      if (const toml::node* node = r.find(key)) {
+        r.fail(*node, r.field(key),
+               "only for kind = \"mlp\" (the tanh model is one layer of tanh units with its own initialisation)");
+      }
+    }
+    m.variable_projection = r.boolean("variable_projection").value_or(false);
+  } else {
+    if (const toml::node* node = r.find("variable_projection")) {
+      r.fail(*node, r.field("variable_projection"), "only for kind = \"tanh\"");
+    }
+    m.depth = r.integer("depth", 1, 64).value_or(2);
+    m.init = r.choice("init", {"pytorch", "orthogonal"}).value_or(0) == 0 ? InitKind::pytorch : InitKind::orthogonal;
+  }
+  r.reject_unknown({"kind", "depth", "init", "variable_projection"});
   return m;
 }
 
@@ -215,6 +292,10 @@ TrainConfig parse_train(TableReader& r, const DataConfig& data) {
   const auto loss = r.choice("loss", {"cross_entropy", "mse", "quadratic_hinge"});
   if (!loss) r.fail_missing("loss", "allowed: \"cross_entropy\", \"mse\" or \"quadratic_hinge\"");
   t.loss = static_cast<LossKind>(*loss);
+  if (data.kind == DataKind::tanh_teacher && t.loss != LossKind::mse) {
+    r.fail(*r.find("loss"), r.field("loss"),
+           "data.kind = \"tanh_teacher\" is a regression on real targets; allowed: \"mse\"");
+  }
   if (t.loss == LossKind::quadratic_hinge && !data.binary) {
     r.fail(*r.find("loss"), r.field("loss"),
            "needs binary labels (data.binary = true or data.kind = \"gaussian\"); allowed with 10 "
@@ -271,8 +352,7 @@ TrainConfig parse_train(TableReader& r, const DataConfig& data) {
            std::string("cannot be combined with ") + (adam ? "train.optimizer = \"adam\"" : "train.lr_decay") +
                " (a pack takes plain SGD steps at a fixed rate); allowed: 1");
   }
-  t.importance_temperature =
-      r.number("importance_temperature", 0.0, 1e300, true).value_or(0.0);
+  t.importance_temperature = r.number("importance_temperature", 0.0, 1e300, true).value_or(0.0);
   if (const toml::node* refresh = r.find("importance_refresh"); refresh && !t.importance_sampling()) {
     r.fail(*refresh, r.field("importance_refresh"),
            "only with train.importance_temperature (the weights' temperature U); allowed without it: absent");
@@ -318,6 +398,14 @@ void check_bisect(const TableReader& r, const JobConfig& job) {
     throw ConfigError(head + "cannot be combined with train.pack = " + std::to_string(job.train.pack) +
                       " (packs group points by width); allowed: train.pack = 1");
   }
+}
+
+// The tanh model trains one point per worker: a pack stacks MLP layers.
+void check_tanh_model(TableReader& root, const JobConfig& job) {
+  if (job.model.kind != ModelKind::tanh || job.train.pack == 1) return;
+  TableReader train(*root.table("train"), root.origin(), "train");
+  train.fail(*train.find("pack"), train.field("pack"),
+             "cannot be combined with model.kind = \"tanh\" (a pack stacks the layers of MLPs); allowed: 1");
 }
 
 // The grid and the job text must fit the store: one row per point, and the
@@ -392,11 +480,13 @@ JobConfig parse_job(std::string_view text, const std::string& origin, const Prob
   job.name = root.string("name").value_or("sweep");
   job.data = section(root, "data", parse_data);
   job.grid = section(root, "grid", parse_grid);
-  job.model = root.table("model") ? section(root, "model", parse_model) : ModelConfig{};
+  job.model = root.table("model") ? section(root, "model", [&](TableReader& r) { return parse_model(r, job.data); })
+                                  : ModelConfig{};
   job.train = section(root, "train", [&](TableReader& r) { return parse_train(r, job.data); });
   check_batches(root, job.grid, job.data);
   job.probes = parse_probes(root, job, catalog);
   check_bisect(root, job);
+  check_tanh_model(root, job);
   root.reject_unknown({"name", "grid", "data", "model", "train", "probes"});
   check_sizes(origin, job);
   return job;
@@ -444,12 +534,20 @@ JobConfig load_job(const std::string& path, const ProbeCatalog& catalog) {
 
 std::int64_t input_dim(const DataConfig& data) {
   if (data.pca > 0) return data.pca;
+  if (data.kind == DataKind::tanh_teacher) return 1;
   return data.kind == DataKind::fashion_mnist ? kFashionPixels : data.dim;
 }
 
-std::int64_t output_dim(const DataConfig& data) { return data.binary ? 1 : 10; }
+std::int64_t output_dim(const DataConfig& data) { return data.binary || data.kind == DataKind::tanh_teacher ? 1 : 10; }
 
-const char* to_string(DataKind kind) { return kind == DataKind::fashion_mnist ? "fashion_mnist" : "gaussian"; }
+const char* to_string(DataKind kind) {
+  switch (kind) {
+    case DataKind::fashion_mnist: return "fashion_mnist";
+    case DataKind::gaussian: return "gaussian";
+    case DataKind::tanh_teacher: return "tanh_teacher";
+  }
+  return "?";
+}
 const char* to_string(LossKind kind) {
   switch (kind) {
     case LossKind::cross_entropy: return "cross_entropy";
@@ -461,6 +559,7 @@ const char* to_string(LossKind kind) {
 const char* to_string(OptimizerKind kind) { return kind == OptimizerKind::sgd ? "sgd" : "adam"; }
 const char* to_string(DType kind) { return kind == DType::float32 ? "float32" : "float64"; }
 const char* to_string(InitKind kind) { return kind == InitKind::pytorch ? "pytorch" : "orthogonal"; }
+const char* to_string(ModelKind kind) { return kind == ModelKind::mlp ? "mlp" : "tanh"; }
 const char* to_string(DeviceKind kind) {
   switch (kind) {
     case DeviceKind::cpu: return "cpu";

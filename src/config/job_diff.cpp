@@ -95,8 +95,16 @@ std::vector<std::string> job_differences(const JobConfig& s, const JobConfig& c)
   d.compare("data.normalize", s.data.normalize, c.data.normalize);
   d.compare("data.dim", s.data.dim, c.data.dim);
   d.compare("data.seed", s.data.seed, c.data.seed);
+  d.compare("data.x_min", s.data.x_min, c.data.x_min);
+  d.compare("data.x_max", s.data.x_max, c.data.x_max);
+  d.compare("data.noise", s.data.noise, c.data.noise);
+  d.compare("data.teacher_alpha", s.data.teacher_alpha, c.data.teacher_alpha);
+  d.compare("data.teacher_w", s.data.teacher_w, c.data.teacher_w);
+  d.compare("data.teacher_b", s.data.teacher_b, c.data.teacher_b);
+  d.compare("model.kind", s.model.kind, c.model.kind);
   d.compare("model.depth", s.model.depth, c.model.depth);
   d.compare("model.init", s.model.init, c.model.init);
+  d.compare("model.variable_projection", s.model.variable_projection, c.model.variable_projection);
   d.compare("train.loss", s.train.loss, c.train.loss);
   d.compare("train.optimizer", s.train.optimizer, c.train.optimizer);
   d.compare("train.momentum", s.train.momentum, c.train.momentum);

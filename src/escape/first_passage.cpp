@@ -1,5 +1,6 @@
 #include "lsweep/escape/first_passage.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -7,11 +8,30 @@
 namespace lsweep::escape {
 
 Passage first_passage(const std::function<double()>& step, double level, std::int64_t budget) {
-  for (std::int64_t t = 1; t <= budget; ++t) {
-    const double value = step();
-    if (!(value <= level)) return {static_cast<double>(t), true};  // above the level, or NaN
+  const Advance one = [&step](std::int64_t /*steps*/, std::vector<double>& observed) { observed[0] = step(); };
+  return first_passages(1, one, level, budget, 1).front();
+}
+
+std::vector<Passage> first_passages(std::int64_t replicas, const Advance& advance, double level, std::int64_t budget,
+                                    std::int64_t every) {
+  if (replicas < 1 || budget < 1 || every < 1) {
+    throw std::invalid_argument("first_passages: needs replicas, budget and every >= 1");
   }
-  return {static_cast<double>(budget), false};
+  std::vector<Passage> out(static_cast<std::size_t>(replicas), Passage{static_cast<double>(budget), false});
+  std::vector<double> observed(out.size());
+  std::int64_t left = replicas;
+  for (std::int64_t t = 0; t < budget && left > 0;) {
+    const std::int64_t steps = std::min(every, budget - t);
+    advance(steps, observed);
+    t += steps;
+    for (std::size_t r = 0; r < out.size(); ++r) {
+      if (!out[r].escaped && !(observed[r] <= level)) {  // above the level, or NaN
+        out[r] = {static_cast<double>(t), true};
+        --left;
+      }
+    }
+  }
+  return out;
 }
 
 EscapeTime censored_mean(const std::vector<Passage>& passages, double confidence) {

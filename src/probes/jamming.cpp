@@ -211,6 +211,12 @@ std::shared_ptr<const std::vector<double>> counts(const config::JobConfig& job, 
 
 std::shared_ptr<const config::ProbeOptions> JammingProbe::parse(config::OptionTable& table,
                                                                 const config::JobConfig& job) const {
+  if (job.model.kind != config::ModelKind::mlp || job.data.kind == config::DataKind::tanh_teacher) {
+    throw ConfigError(
+        "probes.jamming: needs an MLP (model.kind = \"mlp\") on +-1 labels; this job has model.kind = \"" +
+        std::string(config::to_string(job.model.kind)) + "\" and data.kind = \"" + config::to_string(job.data.kind) +
+        "\"");
+  }
   if (config::output_dim(job.data) != 1) {
     throw ConfigError(
         "probes.jamming: needs binary labels (+-1, one output): data.binary = true, or data.kind = \"gaussian\"; "

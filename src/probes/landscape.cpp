@@ -25,17 +25,6 @@ using P = LandscapeProbe;
 
 constexpr std::uint64_t kFirstDirection = 1, kSecondDirection = 2;  // measurement_seed purposes
 
-DatasetSpec coordinate_column(const char* path, const std::vector<double>& values, std::string meaning) {
-  DatasetSpec s;
-  s.path = path;
-  s.dims = {{Axis::fixed, static_cast<std::int64_t>(values.size())}};
-  s.units = "1";
-  s.meaning = std::move(meaning);
-  s.role = Role::job;
-  s.content = [values] { return values; };
-  return s;
-}
-
 std::string steps_text(const std::vector<std::int64_t>& steps) {
   std::string out;
   for (const auto t : steps) out += (out.empty() ? "" : ", ") + std::to_string(t);
@@ -289,7 +278,7 @@ Layout LandscapeProbe::datasets(const config::JobConfig& job, const config::Prob
   const auto n = static_cast<std::int64_t>(alphas.size()), m = static_cast<std::int64_t>(coords.size());
   const bool test = job.data.test_size > 0;
   Layout l;
-  l.push_back(coordinate_column(kLineAlpha, alphas,
+  l.push_back(coordinate_column(kLineAlpha, alphas, "1",
                                 "alpha of the line theta(alpha) = (1 - alpha) theta_0 + alpha theta_final: 0 is the "
                                 "initial network, 1 the trained one."));
   slice_datasets(l, Part::line, kAtEnd, n, test, 0, job);
@@ -297,14 +286,14 @@ Layout LandscapeProbe::datasets(const config::JobConfig& job, const config::Prob
                               "Largest training loss on the line between its ends (0 <= alpha <= 1) minus the larger "
                               "end: > 0 where the straight path from the initialisation climbs a barrier.",
                               "line_barrier", job));
-  l.push_back(coordinate_column(kCoordinate, coords,
+  l.push_back(coordinate_column(kCoordinate, coords, "1",
                                 "Coefficients t of the random directions: theta_final + t d1 (and + s d1 + t d2 on "
                                 "the plane)."));
   slice_datasets(l, Part::dir, kAtEnd, m, test, 0, job);
   if (o.plane) slice_datasets(l, Part::plane, kAtEnd, m, test, 0, job);
   if (!o.checkpoint_steps.empty()) {
     std::vector<double> steps(o.checkpoint_steps.begin(), o.checkpoint_steps.end());
-    l.push_back(coordinate_column(kCheckpointStep, steps,
+    l.push_back(coordinate_column(kCheckpointStep, steps, "1",
                                   "The steps (checkpoint_steps) of the checkpoint_* slices: the line from theta_0 to "
                                   "the network at that step, and the directions through it."));
     const auto c = static_cast<std::int64_t>(steps.size());

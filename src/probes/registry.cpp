@@ -4,8 +4,10 @@
 #include "lsweep/config/layout.hpp"
 #include "lsweep/probes/curvature.hpp"
 #include "lsweep/probes/diffusion.hpp"
+#include "lsweep/probes/escape.hpp"
 #include "lsweep/probes/jamming.hpp"
 #include "lsweep/probes/landscape.hpp"
+#include "lsweep/probes/noise_split.hpp"
 #include "lsweep/probes/probe.hpp"
 #include "lsweep/probes/weights.hpp"
 
@@ -46,13 +48,26 @@ DatasetSpec job_column(const char* path, std::shared_ptr<const std::vector<doubl
   return s;
 }
 
+DatasetSpec coordinate_column(const char* path, std::vector<double> values, std::string units, std::string meaning) {
+  DatasetSpec s;
+  s.path = path;
+  s.dims = {{Axis::fixed, static_cast<std::int64_t>(values.size())}};
+  s.units = std::move(units);
+  s.meaning = std::move(meaning);
+  s.role = Role::job;
+  s.content = [values = std::move(values)] { return values; };
+  return s;
+}
+
 const Registry& builtin() {
   static const Registry registry = [] {
     Registry r;
     r.add(std::make_shared<CurvatureProbe>());
     r.add(std::make_shared<DiffusionProbe>());
+    r.add(std::make_shared<EscapeProbe>());
     r.add(std::make_shared<JammingProbe>());
     r.add(std::make_shared<LandscapeProbe>());
+    r.add(std::make_shared<NoiseSplitProbe>());
     r.add(std::make_shared<WeightsProbe>());
     return r;
   }();

@@ -27,10 +27,7 @@ std::vector<double> to_vector(const torch::Tensor& v) {
 // Parameters of each point's network: the packed rows' lengths.
 std::vector<std::int64_t> parameter_counts(const config::JobConfig& job) {
   std::vector<std::int64_t> out;
-  const auto in = config::input_dim(job.data), out_dim = config::output_dim(job.data);
-  for (const auto& p : config::expand_grid(job)) {
-    out.push_back(training::mlp_parameter_count(in, p.width, job.model.depth, out_dim));
-  }
+  for (const auto& p : config::expand_grid(job)) out.push_back(training::parameter_count(job, p.width));
   return out;
 }
 

@@ -5,6 +5,8 @@
 
 #include "lsweep/common/error.hpp"
 #include "lsweep/training/idx.hpp"
+#include "lsweep/training/model.hpp"
+#include "lsweep/training/random.hpp"
 
 namespace lsweep::training {
 namespace {
@@ -103,10 +105,32 @@ Dataset gaussian_dataset(std::int64_t train_size, std::int64_t test_size, std::i
   return d;
 }
 
+torch::Tensor teacher_values(const config::DataConfig& data, const torch::Tensor& x) {
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  const auto vector = [&](const std::vector<double>& v) { return torch::tensor(v, f64).to(x.device()); };
+  return tanh_features(x.to(torch::kFloat64), vector(data.teacher_w), vector(data.teacher_b))
+      .matmul(vector(data.teacher_alpha));
+}
+
+Dataset tanh_teacher_dataset(const config::DataConfig& data) {
+  VectorRng rng(static_cast<std::uint64_t>(data.seed));
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  const auto draw = [&](std::int64_t n, torch::Tensor& x, torch::Tensor& y) {
+    x = rng.uniform(n, f64).mul_(data.x_max - data.x_min).add_(data.x_min).unsqueeze(1);
+    y = teacher_values(data, x) + rng.gaussian(n, f64) * data.noise;
+  };
+  Dataset d;
+  d.binary = true;
+  draw(data.train_size, d.x_train, d.y_train);
+  draw(data.test_size, d.x_test, d.y_test);
+  return d;
+}
+
 Dataset load_dataset(const config::DataConfig& cfg, torch::Dtype dtype) {
-  Dataset d = cfg.kind == config::DataKind::fashion_mnist
-                  ? fashion_dataset(cfg)
-                  : gaussian_dataset(cfg.train_size, cfg.test_size, cfg.dim, cfg.seed);
+  using config::DataKind;
+  Dataset d = cfg.kind == DataKind::fashion_mnist ? fashion_dataset(cfg)
+              : cfg.kind == DataKind::gaussian    ? gaussian_dataset(cfg.train_size, cfg.test_size, cfg.dim, cfg.seed)
+                                                  : tanh_teacher_dataset(cfg);
   if (cfg.pca > 0) {
     const Pca pca = fit_pca(d.x_train, cfg.pca);
     d.x_train = apply_pca(pca, d.x_train);

@@ -63,13 +63,20 @@ PackTrainer::PackTrainer(const config::JobConfig& job, std::vector<config::GridP
 
 PackTrainer::~PackTrainer() = default;
 
-// The one-point network, [K, B, in] -> [K, B, out]: Linear (x W^T + b), then
-// ReLU between layers.
-torch::Tensor PackTrainer::forward(const torch::Tensor& x) const {
+torch::Tensor packed_mlp_forward(const std::vector<torch::Tensor>& stacked, const torch::Tensor& x) {
   torch::Tensor h = x;
-  for (std::size_t i = 0; i + 1 < params_.size(); i += 2) {
-    h = torch::baddbmm(params_[i + 1].unsqueeze(1), h, params_[i].transpose(1, 2));
-    if (i + 2 < params_.size()) h = torch::relu(h);
+  std::size_t i = 0;
+  if (x.dim() == 2) {  // shared inputs: one [B, in] x [in, K * out] product, viewed as [K, B, out]
+    const auto& w = stacked[0];
+    const std::int64_t k = w.size(0), out = w.size(1);
+    h = torch::mm(x, w.reshape({k * out, w.size(2)}).t()).view({x.size(0), k, out}).transpose(0, 1) +
+        stacked[1].unsqueeze(1);
+    if (stacked.size() > 2) h = torch::relu(h);
+    i = 2;
+  }
+  for (; i + 1 < stacked.size(); i += 2) {
+    h = torch::baddbmm(stacked[i + 1].unsqueeze(1), h, stacked[i].transpose(1, 2));
+    if (i + 2 < stacked.size()) h = torch::relu(h);
   }
   return h;
 }
@@ -86,7 +93,7 @@ torch::Tensor PackTrainer::train_step(const torch::Tensor& idx) {
     y = y_train_.index_select(0, flat).view({k, idx.size(1)});
   }
   for (auto& p : params_) p.mutable_grad().reset();
-  const auto losses = compute_pack_losses(job_.train.loss, forward(x), y, binary_);
+  const auto losses = compute_pack_losses(job_.train.loss, packed_mlp_forward(params_, x), y, binary_);
   losses.sum().backward();  // each model's loss depends on its own slice only
   torch::NoGradGuard no_grad;
   const double m = job_.train.momentum, wd = job_.train.weight_decay;

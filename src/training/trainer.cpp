@@ -139,15 +139,19 @@ Trainer::Trainer(const config::JobConfig& job, const config::GridPoint& point, c
   x_test_ = data.x_test.to(device);
   y_test_ = data.y_test.to(device);
   torch::manual_seed(static_cast<std::uint64_t>(point.seed));
-  model_ = make_mlp(data.x_train.size(1), point.width, job.model.depth, config::output_dim(job.data), job.model.init);
+  model_ = make_model(job, data.x_train.size(1), point.width);
   model_->to(device, to_torch(job.train.dtype));
+  projected_ = job.model.variable_projection ? tanh_model(model_) : nullptr;
+  if (projected_) projected_->project(x_train_, y_train_);
   optimizer_ = std::make_unique<Optimizer>(model_->parameters(), job.train, point.lr);
   team_ = team != nullptr && team->size() > 1 ? team : nullptr;
   // A team's step talks to others; Adam and a decaying rate change the step's
   // constants every step, which a replayed graph would not.
-  try_graph_ = device.is_cuda() && job.train.cuda_graphs && team_ == nullptr && optimizer_->fixed_step();
+  try_graph_ = device.is_cuda() && job.train.cuda_graphs && team_ == nullptr && optimizer_->fixed_step() && !projected_;
   if (device.is_cuda() && job.train.cuda_graphs && !optimizer_->fixed_step()) {
     graph_fallback_ = "no CUDA graph: the step changes every step (Adam's bias corrections, or train.lr_decay)";
+  } else if (device.is_cuda() && job.train.cuda_graphs && projected_) {
+    graph_fallback_ = "no CUDA graph: model.variable_projection solves for alpha on the CPU after every step";
   }
 }
 
@@ -258,6 +262,7 @@ double Trainer::take_step() {
   torch::Tensor idx;
   if (!full_batch_) idx = sampler_.next().to(x_train_.device());
   const double loss = train_step(idx).item<double>();
+  if (projected_) projected_->project(x_train_, y_train_);
   if (try_graph_ && ++eager_steps_ == kEagerSteps) capture_step();
   return loss;
 }

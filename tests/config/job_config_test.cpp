@@ -481,5 +481,100 @@ TEST(LoadJob, ReadsTheQuickstartJob) {
   EXPECT_EQ(job.data.kind, DataKind::fashion_mnist);
 }
 
+// The tanh regression model of seed 004 on its teacher's data.
+Sections tanh_job() {
+  Sections s;
+  s.data =
+      "kind = \"tanh_teacher\"\ntrain_size = 16\nnoise = 0.1\nteacher_alpha = [1.0, -0.5]\nteacher_w = [4, 2]\n"
+      "teacher_b = [-0.5, 0.5]\n";
+  s.model = "kind = \"tanh\"\n";
+  s.train = "loss = \"mse\"\nsteps = 10\n";
+  return s;
+}
+
+TEST(JobConfig, ParsesTheTanhModelOnTeacherData) {
+  Sections s = tanh_job();
+  s.data += "x_min = -2\nx_max = 3.5\nseed = 7\ntest_size = 5\n";
+  s.model += "variable_projection = true\n";
+  const JobConfig job = parse_job(s.text(), "job.toml");
+  EXPECT_EQ(job.data.kind, DataKind::tanh_teacher);
+  EXPECT_EQ(job.data.x_min, -2.0);
+  EXPECT_EQ(job.data.x_max, 3.5);
+  EXPECT_EQ(job.data.noise, 0.1);
+  EXPECT_EQ(job.data.seed, 7);
+  EXPECT_EQ(job.data.test_size, 5);
+  EXPECT_EQ(job.data.teacher_alpha, (std::vector<double>{1.0, -0.5}));
+  EXPECT_EQ(job.data.teacher_w, (std::vector<double>{4.0, 2.0}));
+  EXPECT_EQ(job.data.teacher_b, (std::vector<double>{-0.5, 0.5}));
+  EXPECT_EQ(job.model.kind, ModelKind::tanh);
+  EXPECT_TRUE(job.model.variable_projection);
+  EXPECT_EQ(input_dim(job.data), 1);
+  EXPECT_EQ(output_dim(job.data), 1);
+  const JobConfig plain = parse_job(tanh_job().text(), "job.toml");
+  EXPECT_EQ(plain.data.x_min, -1.0);
+  EXPECT_EQ(plain.data.x_max, 1.0);
+  EXPECT_EQ(plain.data.test_size, 0);
+  EXPECT_FALSE(plain.model.variable_projection);
+  EXPECT_EQ(parse_job(Sections{}.text(), "job.toml").model.kind, ModelKind::mlp);
+}
+
+TEST(JobConfig, RejectsBadTeacherData) {
+  Sections s = tanh_job();
+  s.data += "binary = true\n";
+  EXPECT_REJECTED(s, "job.toml:", "data.binary = true", "not for kind = \"tanh_teacher\"");
+  s = tanh_job();
+  s.data += "pca = 1\n";
+  EXPECT_REJECTED(s, "data.pca = 1", "not for kind = \"tanh_teacher\"");
+  s = tanh_job();
+  s.data += "x_min = 1\n";
+  EXPECT_REJECTED(s, "data.x_min = 1", "allowed: x_max > x_min (1)");
+  s = tanh_job();
+  s.data.replace(s.data.find("noise = 0.1"), 11, "noise = -0.1");
+  EXPECT_REJECTED(s, "data.noise = -0.1", ">= 0");
+  s = tanh_job();
+  s.data = "kind = \"tanh_teacher\"\ntrain_size = 16\nteacher_w = [1]\nteacher_b = [0]\n";
+  EXPECT_REJECTED(s, "data.teacher_alpha is missing", "a list of 1 to 1024 finite numbers");
+  s = tanh_job();
+  s.data = "kind = \"tanh_teacher\"\ntrain_size = 16\nteacher_alpha = [1, 2]\nteacher_w = [1]\nteacher_b = [0, 1]\n";
+  EXPECT_REJECTED(s, "data.teacher_w = [1]", "as many values as data.teacher_alpha (2)");
+  s.data = "kind = \"tanh_teacher\"\ntrain_size = 16\nteacher_alpha = []\nteacher_w = []\nteacher_b = []\n";
+  EXPECT_REJECTED(s, "data.teacher_alpha = []", "a list of 1 to 1024");
+  s.data =
+      "kind = \"tanh_teacher\"\ntrain_size = 16\nteacher_alpha = [1, \"a\"]\nteacher_w = [1, 1]\n"
+      "teacher_b = [0, 1]\n";
+  EXPECT_REJECTED(s, "data.teacher_alpha[1] = \"a\"", "a finite number");
+  s.data = "kind = \"tanh_teacher\"\ntrain_size = 16\nteacher_alpha = [1]\nteacher_w = [2e6]\nteacher_b = [0]\n";
+  EXPECT_REJECTED(s, "data.teacher_w[0] = ", "<= 1e6");
+  s = Sections{};
+  s.data += "noise = 0.1\n";
+  EXPECT_REJECTED(s, "data.noise = 0.1", "only for kind = \"tanh_teacher\"");
+}
+
+TEST(JobConfig, RejectsTheTanhModelWhereItCannotRun) {
+  Sections s = Sections{};
+  s.model = "kind = \"tanh\"\n";
+  EXPECT_REJECTED(s, "model.kind = \"tanh\"", "data.kind = \"tanh_teacher\"", "allowed with data.kind = \"gaussian\"");
+  s = tanh_job();
+  s.model += "depth = 2\n";
+  EXPECT_REJECTED(s, "model.depth = 2", "only for kind = \"mlp\"");
+  s = tanh_job();
+  s.model += "init = \"orthogonal\"\n";
+  EXPECT_REJECTED(s, "model.init = \"orthogonal\"", "only for kind = \"mlp\"");
+  s = Sections{};
+  s.model = "variable_projection = true\n";
+  EXPECT_REJECTED(s, "model.variable_projection = true", "only for kind = \"tanh\"");
+  s = tanh_job();
+  s.model = "kind = \"rbf\"\n";
+  EXPECT_REJECTED(s, "model.kind = \"rbf\"", "\"mlp\"", "\"tanh\"");
+  s = tanh_job();
+  s.train = "loss = \"cross_entropy\"\nsteps = 10\n";
+  EXPECT_REJECTED(s, "train.loss = \"cross_entropy\"", "regression", "allowed: \"mse\"");
+  s = tanh_job();
+  s.train += "pack = 4\n";
+  EXPECT_REJECTED(s, "job.toml:", "train.pack = 4", "model.kind = \"tanh\"", "allowed: 1");
+  s.model = "kind = \"mlp\"\n";  // an MLP on the teacher's data packs
+  EXPECT_EQ(parse_job(s.text(), "job.toml").train.pack, 4);
+}
+
 }  // namespace
 }  // namespace lsweep::config

@@ -47,5 +47,19 @@ TEST(JobDifferences, NamesEachDifferingFieldWithBothValues) {
   EXPECT_EQ(d[5], "train.weight_decay: store has 0, job has 0.0001");
 }
 
+TEST(JobDifferences, NamesTheTanhModelAndTeacherFields) {
+  JobConfig other = base();
+  other.data.noise = 0.2;
+  other.data.teacher_w = {1.0, 3.0};
+  other.model.kind = ModelKind::tanh;
+  other.model.variable_projection = true;
+  const auto d = job_differences(base(), other);
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_EQ(d[0], "data.noise: store has 0, job has 0.2");
+  EXPECT_EQ(d[1], "data.teacher_w: store has [], job has [1, 3]");
+  EXPECT_EQ(d[2], "model.kind: store has \"mlp\", job has \"tanh\"");
+  EXPECT_EQ(d[3], "model.variable_projection: store has false, job has true");
+}
+
 }  // namespace
 }  // namespace lsweep::config

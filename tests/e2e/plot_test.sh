@@ -11,12 +11,17 @@ trap 'rm -rf "$tmp"' EXIT
 sed 's/^device = "cuda"/device = "cpu"/' "$jobs/gpu-probes.toml" > "$tmp/all.toml"
 grep -q '^device = "cpu"' "$tmp/all.toml"
 sed '/^\[probes.weights\]/,$d' "$here/reference_job.toml" > "$tmp/base.toml"
+# The tanh model's noise_split probe (tanh_teacher data only): a short run of its job.
+sed 's/^steps = .*/steps = 50/; s/^seed = \[0, 1, 2\]/seed = [0]/' "$jobs/tanh-regression.toml" > "$tmp/tanh.toml"
+grep -q '^steps = 50' "$tmp/tanh.toml"
 ! grep -q probes "$tmp/base.toml"
 "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$tmp/all.toml" --store "$tmp/all.h5" > /dev/null
 "$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$tmp/base.toml" --store "$tmp/base.h5" > /dev/null
+"$mpiexec" --oversubscribe -n 3 "$lsweep" --log-level error run "$tmp/tanh.toml" --store "$tmp/tanh.h5" > /dev/null
 
 "$lsweep" plot "$tmp/all.h5" --out "$tmp/figs" > "$tmp/all.txt"
 "$lsweep" plot "$tmp/base.h5" > "$tmp/base.txt"  # default: the store's folder
+"$lsweep" plot "$tmp/tanh.h5" --out "$tmp/tanh_figs" > "$tmp/tanh.txt"
 "$py" - "$tmp" <<'PY'
 import os, sys
 import matplotlib
@@ -28,8 +33,9 @@ want = {"all": ["sweep.png"] + [f"curvature-{n}.png" for n in ("density", "eos",
         + [f"jamming-{n}.png" for n in ("fitted", "ndelta", "phase", "test_error")]
         + [f"landscape-{n}.png" for n in ("line", "direction", "contours", "montage", "checkpoints")]
         + ["curvature.txt", "diffusion.txt", "jamming.txt", "landscape.txt"],
-        "base": ["sweep.png"]}
-folder = {"all": os.path.join(tmp, "figs"), "base": tmp}
+        "base": ["sweep.png"],
+        "tanh": ["sweep.png"] + [f"noise_split-{n}.png" for n in ("fits", "share", "terms")] + ["noise_split.txt"]}
+folder = {"all": os.path.join(tmp, "figs"), "base": tmp, "tanh": os.path.join(tmp, "tanh_figs")}
 for store, names in want.items():
     printed = open(os.path.join(tmp, f"{store}.txt")).read().split()
     expected = sorted(os.path.join(folder[store], f"{store}-{n}") for n in names)
@@ -45,7 +51,8 @@ for store, names in want.items():
                 sys.exit(f"plot_test: {path}: not a figure ({pixels.shape})")
         elif os.path.getsize(path) == 0:
             sys.exit(f"plot_test: {path}: empty table")
-print(f"plot_test: {len(want['all'])} files for the store with every probe, 1 for the base store, every PNG read back")
+print(f"plot_test: {len(want['all'])} files for the store with every probe, 1 for the base store, "
+      f"{len(want['tanh'])} for the tanh store, every PNG read back")
 PY
 rc=0; "$lsweep" plot "$here/reference_job.toml" 2> "$tmp/err" || rc=$?
 [ "$rc" -eq 3 ] && grep -q 'not a lsweep store' "$tmp/err" || { echo "FAILED: a job file as the store: exit $rc"; cat "$tmp/err"; exit 1; }

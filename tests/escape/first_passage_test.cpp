@@ -52,6 +52,49 @@ TEST(FirstPassage, CountsTheStepThatLeftAndCensorsAtTheBudget) {
   EXPECT_EQ(diverged.time, 1.0);
 }
 
+TEST(FirstPassages, ObservesEveryReplicaOnItsGridAndStopsWhenAllHaveLeft) {
+  // Replica r climbs by r + 1 per step: it passes 10 after ceil(10.5 / (r + 1)) steps
+  // (11, 6, 4, 3), seen at the next observation of every 4 steps (12, 8, 4, 4).
+  std::vector<double> x(4, 0.0);
+  std::int64_t steps_run = 0, calls = 0;
+  const Advance climb = [&](std::int64_t steps, std::vector<double>& observed) {
+    ++calls;
+    steps_run += steps;
+    for (std::size_t r = 0; r < x.size(); ++r) observed[r] = x[r] += static_cast<double>(steps) * (r + 1.0);
+  };
+  const auto all = first_passages(4, climb, 10.0, 100, 4);
+  ASSERT_EQ(all.size(), 4u);
+  const double want[] = {12, 8, 4, 4};
+  for (std::size_t r = 0; r < 4; ++r) {
+    EXPECT_TRUE(all[r].escaped) << r;
+    EXPECT_EQ(all[r].time, want[r]) << r;
+  }
+  EXPECT_EQ(steps_run, 12);  // stopped once the slowest had left
+  EXPECT_EQ(calls, 3);
+  // Censored at a budget that the grid does not divide: the last stretch is
+  // shorter, the budget observed; the slow replica stays in, at the budget.
+  x.assign(4, 0.0);
+  steps_run = 0;
+  const auto cut = first_passages(4, climb, 10.0, 10, 4);
+  EXPECT_EQ(steps_run, 10);
+  EXPECT_FALSE(cut[0].escaped);
+  EXPECT_EQ(cut[0].time, 10.0);
+  EXPECT_EQ(cut[1].time, 8.0);
+  EXPECT_TRUE(cut[1].escaped);
+  // A NaN observable has left.
+  const auto nan = first_passages(
+      2,
+      [](std::int64_t, std::vector<double>& o) {
+        o = {std::nan(""), 0.0};
+      },
+      1.0, 6, 3);
+  EXPECT_TRUE(nan[0].escaped);
+  EXPECT_EQ(nan[0].time, 3.0);
+  EXPECT_FALSE(nan[1].escaped);
+  EXPECT_THROW(first_passages(0, climb, 1.0, 5, 1), std::invalid_argument);
+  EXPECT_THROW(first_passages(1, climb, 1.0, 5, 0), std::invalid_argument);
+}
+
 TEST(CensoredMean, GivesTheMaximumLikelihoodEstimateAndItsInterval) {
   // Three escapes at 1, 2, 3 and two replicas censored at 5: T = 16, d = 3.
   const EscapeTime e = censored_mean({{1, true}, {2, true}, {3, true}, {5, false}, {5, false}});

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
+#include "lsweep/common/error.hpp"
 #include "lsweep/config/layout.hpp"
 #include "lsweep/probes/probe.hpp"
 
@@ -20,19 +22,43 @@ std::string read(const std::string& relative) {
   return text.str();
 }
 
-// A job with momentum (the momentum datasets) and every probe of this lsweep.
-config::JobConfig everything() {
-  std::string text =
-      "[grid]\nlr = [0.1]\nbatch = [4]\nwidth = [3]\n[data]\nkind = \"gaussian\"\ntrain_size = 8\ndim = 2\n"
-      "[train]\nloss = \"mse\"\nsteps = 10\nmomentum = 0.5\n";
-  for (const auto& name : builtin().names()) text += "[probes." + name + "]\n" + builtin().find(name)->example_table();
-  return config::parse_job(text, "everything.toml", builtin());
+// Jobs that turn every dataset on: on gaussian data with momentum (the
+// momentum datasets) and without (probes that refuse it), and the tanh model
+// on its teacher's data; each with every probe of this lsweep that takes it.
+std::vector<config::JobConfig> everything() {
+  const std::string grid = "[grid]\nlr = [0.1]\nbatch = [4]\nwidth = [3]\n";
+  const std::string gaussian = "[data]\nkind = \"gaussian\"\ntrain_size = 8\ndim = 2\n";
+  const std::string train = "[train]\nloss = \"mse\"\nsteps = 10\n";
+  const std::vector<std::string> bases = {
+      grid + gaussian + train + "momentum = 0.5\n", grid + gaussian + train,
+      grid +
+          "[data]\nkind = \"tanh_teacher\"\ntrain_size = 8\nteacher_alpha = [1]\nteacher_w = [2]\n"
+          "teacher_b = [0]\n[model]\nkind = \"tanh\"\n" +
+          train};
+  std::vector<config::JobConfig> jobs;
+  for (const auto& base : bases) {
+    std::string text = base;
+    for (const auto& name : builtin().names()) {
+      const std::string table = "[probes." + name + "]\n" + builtin().find(name)->example_table();
+      try {
+        config::parse_job(base + table, "probe.toml", builtin());
+      } catch (const ConfigError&) {
+        continue;  // a probe for other data
+      }
+      text += table;
+    }
+    jobs.push_back(config::parse_job(text, "everything.toml", builtin()));
+  }
+  return jobs;
 }
 
 TEST(Docs, StoreMdDocumentsEveryDatasetOfTheLayout) {
   const std::string doc = read("docs/store.md");
   ASSERT_FALSE(doc.empty());
-  const auto layout = config::layout::store_layout(everything());
+  Layout layout;
+  for (const auto& job : everything()) {
+    for (auto& spec : config::layout::store_layout(job)) layout.push_back(std::move(spec));
+  }
   EXPECT_GT(layout.size(), 20u);
   for (const auto& spec : layout) {
     EXPECT_NE(doc.find("`" + spec.path + "`"), std::string::npos) << spec.path << " is not in docs/store.md";
@@ -45,14 +71,17 @@ TEST(Docs, StoreMdDocumentsEveryDatasetOfTheLayout) {
 
 TEST(Docs, JobFileMdDocumentsEveryProbeAndItsKeys) {
   const std::string doc = read("docs/job-file.md");
-  const auto job = everything();
-  ASSERT_EQ(job.probes.size(), builtin().names().size());
-  for (const auto& p : job.probes) {
-    EXPECT_NE(doc.find("[probes." + p.name() + "]"), std::string::npos) << p.name();
-    for (const auto& [key, value] : p.spec->fields(*p.options)) {
-      EXPECT_NE(doc.find("`" + key + "`"), std::string::npos) << "probes." << p.name() << "." << key;
+  std::set<std::string> seen;
+  for (const auto& job : everything()) {
+    for (const auto& p : job.probes) {
+      seen.insert(p.name());
+      EXPECT_NE(doc.find("[probes." + p.name() + "]"), std::string::npos) << p.name();
+      for (const auto& [key, value] : p.spec->fields(*p.options)) {
+        EXPECT_NE(doc.find("`" + key + "`"), std::string::npos) << "probes." << p.name() << "." << key;
+      }
     }
   }
+  EXPECT_EQ(seen.size(), builtin().names().size()) << "a probe that no job of everything() takes";
 }
 
 }  // namespace

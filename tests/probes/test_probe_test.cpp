@@ -187,7 +187,7 @@ TEST(TestOnlyProbe, ReachesTheStoreThroughLsweepRunAndTheReport) {
   EXPECT_EQ(r.row("/probes/echo/trail", 1), (std::vector<double>{0, 0.5, 1, 1.5, 2, 2.5}));  // width 6
   for (bool torn : r.torn_rows(r.statuses())) EXPECT_FALSE(torn);
   ::testing::internal::CaptureStdout();
-  EXPECT_EQ(cli::report_command(store_path, true, false, false, with_echo()), cli::kOk);
+  EXPECT_EQ(cli::report_command(store_path, true, cli::ReportKind::points, with_echo()), cli::kOk);
   const std::string csv = ::testing::internal::GetCapturedStdout();
   EXPECT_NE(csv.find(",wall_seconds,echo_final,error,row_check\n"), std::string::npos) << csv;
   EXPECT_NE(csv.find(",20,,ok\n"), std::string::npos) << csv;

@@ -168,7 +168,8 @@ TEST(WeightsProbe, ValidatesItsTable) {
       "[probes.weights]\nstore_param = true\n",
       "unknown key 'probes.weights.store_param': allowed keys in [probes.weights] are grad_norm, store_params");
   expect_error("[probes.wieghts]\n",
-               "probes.wieghts = (table): no such probe; allowed: curvature, diffusion, jamming, landscape, weights");
+               "probes.wieghts = (table): no such probe; allowed: curvature, diffusion, escape, jamming, landscape, "
+               "noise_split, weights");
   EXPECT_EQ(job_error("[probes.weights]\ngrad_norm = false\n"), "");
 }
 

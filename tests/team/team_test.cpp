@@ -69,6 +69,31 @@ TEST(MpiTeam, TrainsAPointAsOneRankDoes) {
   expect_team_matches_one_rank(job, {2, 0.1, 2, 16, 6});   // at 3 ranks one slice is empty
 }
 
+// Every rank computes the importance-sampling weights from its own copy of
+// the (bitwise equal) weights: the same minibatches on every rank.
+TEST(MpiTeam, ImportanceSamplingTrainsAsOneRankDoes) {
+  auto job = training::gaussian_job(config::LossKind::cross_entropy, config::DType::float64, 60);
+  job.train.importance_temperature = 0.3;
+  job.train.importance_refresh = 3;
+  expect_team_matches_one_rank(job, {0, 0.1, 8, 16, 4});
+}
+
+// Variable projection: every rank solves for alpha on the whole training set
+// after every step, from its own copy of the (bitwise equal) w.
+TEST(MpiTeam, VariableProjectionTrainsAsOneRankDoes) {
+  auto job = training::gaussian_job(config::LossKind::mse, config::DType::float64, 40);
+  job.data.kind = config::DataKind::tanh_teacher;
+  job.data.binary = false;
+  job.data.noise = 0.1;
+  job.data.teacher_alpha = {1.0, -0.5};
+  job.data.teacher_w = {4.0, 2.0};
+  job.data.teacher_b = {-0.3, 0.4};
+  job.model.kind = config::ModelKind::tanh;
+  job.model.variable_projection = true;
+  expect_team_matches_one_rank(job, {0, 0.3, 8, 5, 4});   // minibatches
+  expect_team_matches_one_rank(job, {1, 0.3, 40, 5, 5});  // full batch
+}
+
 TEST(MpiTeam, AFailingMemberFailsTheStepOnTheLeader) {
   auto job = training::gaussian_job(config::LossKind::mse, config::DType::float64, 5);
   const training::Dataset data = training::data_for(job);

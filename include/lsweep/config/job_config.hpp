@@ -12,10 +12,11 @@
 
 namespace lsweep::config {
 
-enum class DataKind { fashion_mnist, gaussian };
+enum class DataKind { fashion_mnist, gaussian, tanh_teacher };
 enum class LossKind { cross_entropy, mse, quadratic_hinge };
 enum class DType { float32, float64 };
 enum class InitKind { pytorch, orthogonal };
+enum class ModelKind { mlp, tanh };
 enum class DeviceKind { cpu, cuda, automatic };
 enum class OptimizerKind { sgd, adam };
 
@@ -43,13 +44,22 @@ struct DataConfig {
   std::int64_t pca = 0;         ///< principal components kept; 0: off
   bool normalize = false;       ///< centre, then scale every x to ||x|| = sqrt(d)
   std::int64_t dim = 0;         ///< gaussian input dimension d
-  std::int64_t seed = 0;        ///< gaussian sampling seed
+  std::int64_t seed = 0;        ///< gaussian and tanh_teacher sampling seed
   std::string path;             ///< folder with the Fashion-MNIST IDX files
+  /// tanh_teacher: inputs uniform on [x_min, x_max], targets
+  /// y = sum_j teacher_alpha_j tanh(teacher_w_j (x - teacher_b_j)) + N(0, noise^2).
+  double x_min = -1.0, x_max = 1.0;
+  double noise = 0.0;  ///< sigma, the standard deviation of the target noise
+  std::vector<double> teacher_alpha, teacher_w, teacher_b;
 };
 
 struct ModelConfig {
-  std::int64_t depth = 2;  ///< hidden layers
+  ModelKind kind = ModelKind::mlp;
+  std::int64_t depth = 2;  ///< mlp: hidden layers
   InitKind init = InitKind::pytorch;
+  /// tanh: alpha is not trained but set to its least-squares value over the
+  /// whole training set for the current w (training/model.hpp).
+  bool variable_projection = false;
 };
 
 /// Step-wise learning-rate decay: the rate is divided by `factor` every
@@ -120,13 +130,14 @@ std::string read_job_text(const std::string& path);
 
 /// Input features seen by the model after preprocessing.
 std::int64_t input_dim(const DataConfig& data);
-/// Model outputs: 1 for binary tasks, 10 for Fashion-MNIST classes.
+/// Model outputs: 1 for binary tasks and tanh_teacher regression, 10 for Fashion-MNIST classes.
 std::int64_t output_dim(const DataConfig& data);
 
 const char* to_string(DataKind kind);
 const char* to_string(LossKind kind);
 const char* to_string(DType kind);
 const char* to_string(InitKind kind);
+const char* to_string(ModelKind kind);
 const char* to_string(DeviceKind kind);
 const char* to_string(OptimizerKind kind);
 

@@ -6,9 +6,10 @@
 /// dense matrices with a known spectrum before it meets a network.
 
 #include <cstdint>
-#include <random>
 
 #include <torch/types.h>
+
+#include "lsweep/training/random.hpp"
 
 namespace lsweep::curvature {
 
@@ -48,20 +49,8 @@ class DenseOperator : public Operator {
   torch::Tensor a_;
 };
 
-/// Platform-independent random vectors from one seed (std::mt19937_64 and
-/// our own transforms: the same numbers with every compiler and device).
-class VectorRng {
- public:
-  explicit VectorRng(std::uint64_t seed);
-  /// n standard normal entries (Box-Muller), float64 with `options`.
-  torch::Tensor gaussian(std::int64_t n, const torch::TensorOptions& options);
-  /// n entries +-1 with equal probability.
-  torch::Tensor rademacher(std::int64_t n, const torch::TensorOptions& options);
-
- private:
-  double uniform();  // in (0, 1)
-  std::mt19937_64 engine_;
-};
+/// Platform-independent random vectors (training/random.hpp).
+using training::VectorRng;
 
 /// A seed for one measurement: the job's probe seed, the point and the
 /// checkpoint, mixed (splitmix64), so that every measurement is

@@ -28,6 +28,21 @@ struct Passage {
 /// replica has left every basin).
 Passage first_passage(const std::function<double()>& step, double level, std::int64_t budget);
 
+/// Advances every replica `steps` more steps and writes each one's
+/// observable after them into `observed` (one value per replica).
+using Advance = std::function<void(std::int64_t steps, std::vector<double>& observed)>;
+
+/// `replicas` replicas run together (one batched computation), observed
+/// every `every` steps: the last stretch is shorter when `every` does not
+/// divide `budget`, so that the budget is always observed. A replica's time
+/// is the step count at its first observation above `level` (or NaN): the
+/// first passage rounded up to the observation grid, late by less than
+/// `every` steps. Replicas that have escaped keep running (their observable
+/// no longer matters); the loop stops early once every replica has escaped.
+/// first_passage() is this with one replica observed at every step.
+std::vector<Passage> first_passages(std::int64_t replicas, const Advance& advance, double level, std::int64_t budget,
+                                    std::int64_t every = 1);
+
 /// The mean escape time of replicas with memoryless escapes (exponential
 /// waiting times: the Eyring-Kramers regime of rare escapes), right-censored
 /// at their budgets.

@@ -48,6 +48,10 @@ torch::Tensor flatten_to_cpu(const std::vector<torch::Tensor>& tensors, torch::S
 DatasetSpec job_column(const char* path, std::shared_ptr<const std::vector<double>> values, std::string units,
                        std::string meaning, const config::JobConfig& job);
 
+/// A coordinate the job determines, not per point ([values.size()],
+/// Role::job, written at creation): `values` in order.
+DatasetSpec coordinate_column(const char* path, std::vector<double> values, std::string units, std::string meaning);
+
 /// The probes of this lsweep.
 const Registry& builtin();
 

@@ -9,10 +9,11 @@
 
 namespace lsweep::training {
 
-/// x: [n, d] floating; y: class ids (int64, [n]) or +-1 labels (x's dtype, [n]).
+/// x: [n, d] floating; y: class ids (int64, [n]), or +-1 labels or real
+/// targets (tanh_teacher) in x's dtype ([n]).
 struct Dataset {
   torch::Tensor x_train, y_train, x_test, y_test;
-  bool binary = false;
+  bool binary = false;  ///< one output and y in x's dtype (+-1 labels or real targets)
 };
 
 /// Loads or makes the job's data in `dtype` on the CPU. Deterministic: the
@@ -37,5 +38,16 @@ void normalize_to_sphere(torch::Tensor& x_train, torch::Tensor& x_test);
 
 /// Gaussian inputs N(0, I_d) with random +-1 labels, from `seed`.
 Dataset gaussian_dataset(std::int64_t train_size, std::int64_t test_size, std::int64_t dim, std::int64_t seed);
+
+/// The teacher of a tanh_teacher set at inputs `x` ([n] or [n, 1]):
+/// sum_j teacher_alpha_j tanh(teacher_w_j (x - teacher_b_j)), [n] float64.
+torch::Tensor teacher_values(const config::DataConfig& data, const torch::Tensor& x);
+
+/// The tanh_teacher set (float64): inputs x_k uniform on [x_min, x_max]
+/// ([n, 1]), targets y_k = teacher(x_k) + noise * z_k with z_k ~ N(0, 1);
+/// one training::VectorRng seeded with data.seed draws the training inputs,
+/// the training z, the test inputs, the test z, in this order (so the
+/// training set does not depend on test_size).
+Dataset tanh_teacher_dataset(const config::DataConfig& data);
 
 }  // namespace lsweep::training

@@ -31,6 +31,13 @@
 
 namespace lsweep::training {
 
+/// The one-point MLP (make_mlp: Linear layers, ReLU between them) for K
+/// models at once. `stacked` holds each parameter stacked over the models, in
+/// parameters() order ([K, out, in] weights, [K, out] biases); `x` is
+/// [K, B, in] (each model its own inputs) or [B, in] (the same inputs for
+/// every model, never copied K times). Returns [K, B, outputs].
+torch::Tensor packed_mlp_forward(const std::vector<torch::Tensor>& stacked, const torch::Tensor& x);
+
 class PackTrainer {
  public:
   /// Builds every point's model from its seed and moves the data to `device`
@@ -62,7 +69,6 @@ class PackTrainer {
 
  private:
   torch::Tensor train_step(const torch::Tensor& idx);  // forward, backward, update: the losses [K]
-  torch::Tensor forward(const torch::Tensor& x) const;
   torch::Tensor next_indices();
   void capture_step();
 

@@ -26,6 +26,8 @@
 
 namespace lsweep::training {
 
+class TanhRegressionImpl;
+
 /// Minibatch indices: a fresh permutation of [0, n) every epoch from a seeded
 /// generator, cut into consecutive batches; a last partial batch is dropped.
 /// Platform-independent (own Fisher-Yates over std::mt19937_64).
@@ -127,6 +129,12 @@ struct RunOptions {
 class Trainer {
  public:
   /// Builds the model from `point.seed` and moves model and data to `device`.
+  /// With model.variable_projection, the tanh model's alpha is set to its
+  /// least-squares value on the whole training set (TanhRegressionImpl::
+  /// project) here and after every step, so evaluations, observers and the
+  /// next step all see alpha*(w); steps then follow the minibatch gradient in
+  /// w at alpha*(w), whose mean over minibatches is the reduced loss's
+  /// gradient (envelope theorem). No CUDA graph then.
   /// With a `team` (not owned), this rank trains its slice of every
   /// minibatch and the team sums the gradients (team.hpp): the leader calls
   /// run() (or step()), the others follow().
@@ -210,7 +218,7 @@ class Trainer {
   std::unique_ptr<Optimizer> optimizer_;
   BatchSampler sampler_;
   bool full_batch_;
-  std::int64_t sampling_refreshed_ = -1;  // optimizer steps at the last refresh of the weights
+  std::int64_t sampling_refreshed_ = -1;      // optimizer steps at the last refresh of the weights
   std::vector<torch::Tensor> full_gradient_;  // of the last evaluate_train(true)
   // CUDA graph of the step: tried after kEagerSteps eager steps (cuBLAS and
   // the momentum buffers are set up by then); graph_idx_ is its minibatch.
@@ -220,6 +228,9 @@ class Trainer {
   torch::Tensor graph_idx_;
   std::string graph_fallback_;
   Team* team_ = nullptr;
+  // model.variable_projection: the tanh model whose alpha is solved for
+  // after every step (and before the first), on the whole training set.
+  TanhRegressionImpl* projected_ = nullptr;
 };
 
 /// The device a worker trains on: cpu; cuda (fails without a GPU); auto (cuda
