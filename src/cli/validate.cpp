@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "lsweep/common/format.hpp"
 #include "lsweep/config/grid.hpp"
 #include "lsweep/config/layout.hpp"
 #include "lsweep/training/model.hpp"
@@ -58,7 +59,12 @@ int validate_command(const std::string& job_path, const config::ProbeCatalog& ca
             << training::parameter_count(job, wmax) << "\n"
             << "  training: " << job.train.steps << " steps, evaluated at " << k << " checkpoint steps (0 to "
             << job.train.steps << "), " << config::to_string(job.train.optimizer) << ", loss "
-            << config::to_string(job.train.loss) << ", " << config::to_string(job.train.dtype) << "\n"
+            << config::to_string(job.train.loss) << ", " << config::to_string(job.train.dtype)
+            << (job.train.importance_sampling()
+                    ? ", importance sampling at U = " + shortest_double(job.train.importance_temperature) +
+                          " refreshed every " + std::to_string(job.train.importance_refresh) + " steps"
+                    : std::string())
+            << "\n"
             << "  probes: " << probe_list(job) << "\n"
             << "  store size: about "
             << human_bytes(config::layout::estimate_bytes(config::layout::store_layout(job), job.source_text.size()))
