@@ -129,19 +129,21 @@ def plot_batch_over_lr(d, path):
 def plot_sharpness(d, path):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
     x = 1.0 / d["lambda_max"]
+    cmap = plt.get_cmap("viridis")
+    norm = matplotlib.colors.Normalize(d["x"].min(), d["x"].max())
     for ax, (dyn, label) in zip(axes, DYNAMICS):
         tau, lo = d[f"{dyn}_tau"], d[f"{dyn}_tau_lower"]
         ok = d["done"] & np.isfinite(tau)
         cens = d["done"] & np.isinf(tau)
-        sc = ax.scatter(x[ok], tau[ok], c=d["x"][ok], cmap="viridis", s=22)
-        ax.scatter(x[cens], lo[cens], c=d["x"][cens], cmap="viridis", marker="^", s=30, facecolors="none")
+        sc = ax.scatter(x[ok], tau[ok], c=d["x"][ok], cmap=cmap, norm=norm, s=22)
+        ax.scatter(x[cens], lo[cens], marker="^", s=30, facecolors="none", edgecolors=cmap(norm(d["x"][cens])))
         ax.set_yscale("log")
         ax.set_xlabel("1 / lambda_max of the minimum")
         ax.set_title(label)
         ax.grid(alpha=0.3)
     fig.colorbar(sc, ax=axes, label="B / lr")
     axes[0].set_ylabel("mean escape time tau (steps)")
-    fig.suptitle(f"{d['title']}: escape time against the minimum's flatness")
+    fig.suptitle(f"{d['title']}: escape time against the minimum's flatness (open triangles: no escape, lower bound)")
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
