@@ -318,12 +318,10 @@ std::vector<Column> escape_columns(const store::StoreReader& r, bool exact) {
       y.push_back(std::log(tau[i]));
     }
     const LinearFit f = least_squares(rows, y);
-    double mean = 0.0, total = 0.0, residual = 0.0;
+    double mean = 0.0, total = 0.0;
     for (double v : y) mean += v / static_cast<double>(y.size());
-    for (std::size_t i = 0; i < y.size(); ++i) {
-      total += (y[i] - mean) * (y[i] - mean);
-      if (f.ok) residual += std::pow(y[i] - f.coef[0] - f.coef[1] * rows[i][1], 2);
-    }
+    for (double v : y) total += (v - mean) * (v - mean);
+    const double residual = f.residual * f.residual * static_cast<double>(f.points - 2);  // RSS = s^2 (n - k)
     const auto coef = [&](std::size_t k, bool err) { return !f.ok ? kNaN : err ? f.err[k] : f.coef[k]; };
     const std::vector<std::string> cells{dynamics,
                                          predictor,

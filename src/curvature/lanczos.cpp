@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "lsweep/training/host.hpp"
+
 namespace lsweep::curvature {
 namespace {
 
@@ -13,11 +15,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // A residual this small against the largest coefficient seen means the Krylov
 // space is invariant: a further vector would be rounding noise.
 constexpr double kBreakdown = 1e-12;
-
-std::vector<double> to_vector(const torch::Tensor& t) {
-  const auto c = t.to(torch::kCPU, torch::kFloat64).contiguous();
-  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
-}
 
 torch::Tensor tridiagonal_matrix(const Tridiagonal& t) {
   const auto m = t.steps();
@@ -67,7 +64,7 @@ RitzPairs ritz_pairs(const Tridiagonal& t) {
   RitzPairs r;
   if (t.steps() == 0) return r;
   auto [values, vectors] = torch::linalg_eigh(tridiagonal_matrix(t), "L");
-  r.values = to_vector(values);
+  r.values = training::host_doubles(values);
   r.small_vectors = vectors;
   const double coupling = t.beta.back();
   for (std::int64_t j = 0; j < t.steps(); ++j) {

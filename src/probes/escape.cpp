@@ -14,6 +14,7 @@
 #include "lsweep/curvature/lanczos.hpp"
 #include "lsweep/curvature/noise.hpp"
 #include "lsweep/escape/first_passage.hpp"
+#include "lsweep/training/host.hpp"
 #include "lsweep/training/loss.hpp"
 #include "lsweep/training/pack.hpp"
 
@@ -26,11 +27,6 @@ using P = EscapeProbe;
 
 // What each random stream of a point is for (curvature::measurement_seed's purpose).
 enum Purpose : std::uint64_t { kLanczosStart = 1, kMinibatchOrder = 2, kWhiteNoise = 3 };
-
-std::vector<double> to_vector(const torch::Tensor& t) {
-  const auto c = t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
-  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
-}
 
 // R copies of one network, stacked per parameter ([R, ...]) and trained
 // together: plain steps theta <- theta - lr (gradient + noise), each copy on
@@ -65,7 +61,7 @@ class Replicas {
   // The whole training set's loss of each copy.
   std::vector<double> observe() const {
     torch::NoGradGuard no_grad;
-    return to_vector(losses());
+    return training::host_doubles(losses());
   }
 
   // The gradient of each copy's loss (`losses` from losses()), per parameter [R, ...].
@@ -77,7 +73,7 @@ class Replicas {
   std::vector<double> norms(const std::vector<torch::Tensor>& grads) const {
     auto sq = torch::zeros({count_}, grads[0].options());
     for (const auto& g : grads) sq += g.detach().reshape({count_, -1}).square().sum(1);
-    return to_vector(sq.sqrt());
+    return training::host_doubles(sq.sqrt());
   }
 
   // theta <- theta - lr (gradient + noise); `noise` [R, D] flat per copy, or undefined.
@@ -101,11 +97,15 @@ class Replicas {
   std::vector<torch::Tensor> params_;
 };
 
-// The minimum found from theta0, and what is measured there.
+// The minimum found from theta0.
 struct Minimum {
   std::vector<torch::Tensor> theta;  // one copy's parameters (parameters() shapes)
   double loss = kNaN, grad_norm = kNaN;
   std::int64_t steps = 0;
+};
+
+// What is measured there.
+struct Curvature {
   C::Spectrum spectrum;
   double noise_trace = kNaN;
 };
@@ -125,13 +125,14 @@ class EscapeObserver : public training::PointObserver {
     rows[P::kMinimumGradNorm] = {m.grad_norm};
     rows[P::kDescentSteps] = {static_cast<double>(m.steps)};
     if (std::isfinite(m.loss)) {
-      const Minimum measured = measure(s, m);
+      const Curvature measured = measure(s, m);
       rows[P::kLambdaMax] = {measured.spectrum.top[0]};
       rows[P::kLambdaMin] = {measured.spectrum.bottom};
       rows[P::kTopEigenvalues] = measured.spectrum.top;
       rows[P::kNoiseTrace] = {measured.noise_trace};
-      const Replicas one(m.theta, 1, s);
-      const double white_std = std::sqrt(measured.noise_trace / static_cast<double>(one.size()));
+      std::int64_t parameters = 0;
+      for (const auto& t : m.theta) parameters += t.numel();
+      const double white_std = std::sqrt(measured.noise_trace / static_cast<double>(parameters));
       rows[P::kWhiteNoiseStd] = {white_std};
       const double level = m.loss + o_.barrier;
       write(rows, P::kDynamics[0], escape::first_passages(o_.replicas, sgd(s, m), level, o_.budget, o_.check_every));
@@ -167,7 +168,7 @@ class EscapeObserver : public training::PointObserver {
   }
 
   // The Hessian's extreme eigenvalues and SGD's noise trace at the minimum, in float64.
-  Minimum measure(const training::PointState& s, const Minimum& m) const {
+  Curvature measure(const training::PointState& s, const Minimum& m) const {
     auto net = C::float64_copy(s.model);
     {
       torch::NoGradGuard no_grad;
@@ -179,7 +180,7 @@ class EscapeObserver : public training::PointObserver {
     const C::LossFn loss = [&s](const torch::Tensor& out, const torch::Tensor& labels) { return s.loss(out, labels); };
     const std::int64_t n = x.size(0);
     C::HessianOperator h(net, x, y, loss, n);
-    Minimum out;
+    Curvature out;
     out.spectrum = C::extreme_eigenvalues(h, o_.top_k, std::min(o_.lanczos_steps, h.size()), seed(0, kLanczosStart));
     const auto g = C::per_sample_gradients(net, x, y, loss, n);
     const auto c = g - g.mean(0, true);

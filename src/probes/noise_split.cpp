@@ -8,6 +8,7 @@
 #include "lsweep/config/grid.hpp"
 #include "lsweep/config/layout.hpp"
 #include "lsweep/training/dataset.hpp"
+#include "lsweep/training/host.hpp"
 
 namespace lsweep::probes {
 namespace {
@@ -24,11 +25,6 @@ std::vector<double> grid_of(const config::JobConfig& job, const NoiseSplitOption
 }
 
 torch::Tensor column(const std::vector<double>& values) { return torch::tensor(values, torch::kFloat64).unsqueeze(1); }
-
-std::vector<double> to_vector(const torch::Tensor& t) {
-  const auto c = t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
-  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
-}
 
 class NoiseSplitObserver : public training::PointObserver {
  public:
@@ -62,7 +58,7 @@ class NoiseSplitObserver : public training::PointObserver {
     rows[P::kFinalTeacherMse] = {last_.teacher_mse};
     auto model = C::float64_copy(s.model);
     torch::NoGradGuard no_grad;
-    rows[P::kFit] = to_vector(model->forward(grid_));
+    rows[P::kFit] = training::host_doubles(model->forward(grid_));
   }
 
  private:
@@ -165,7 +161,7 @@ Layout NoiseSplitProbe::datasets(const config::JobConfig& job, const config::Pro
   l.push_back(
       L::point_scalar(kFinalTeacherMse, "y^2", "teacher_mse after the last step taken.", "noise_teacher_mse", job));
   l.push_back(coordinate_column(kGridX, grid, "x", "The inputs of fit and teacher: grid_points from x_min to x_max."));
-  l.push_back(coordinate_column(kTeacher, to_vector(training::teacher_values(job.data, column(grid))), "y",
+  l.push_back(coordinate_column(kTeacher, training::host_doubles(training::teacher_values(job.data, column(grid))), "y",
                                 "The teacher h*(x) at grid_x."));
   l.push_back(
       L::point_row_of(kFit, o.grid_points, "y", "The fitted function h(x) at grid_x after the last step taken.", job));

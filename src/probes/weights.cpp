@@ -6,6 +6,7 @@
 
 #include "lsweep/config/grid.hpp"
 #include "lsweep/config/layout.hpp"
+#include "lsweep/training/host.hpp"
 #include "lsweep/training/model.hpp"
 
 namespace lsweep::probes {
@@ -18,11 +19,6 @@ using P = WeightsProbe;
 torch::Tensor flat(const std::vector<torch::Tensor>& tensors) { return flatten_to_cpu(tensors, torch::kFloat64); }
 
 double l2(const torch::Tensor& v) { return std::sqrt(v.square().sum().item<double>()); }
-
-std::vector<double> to_vector(const torch::Tensor& v) {
-  const auto c = v.contiguous();
-  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
-}
 
 // Parameters of each point's network: the packed rows' lengths.
 std::vector<std::int64_t> parameter_counts(const config::JobConfig& job) {
@@ -65,8 +61,8 @@ class WeightsObserver : public training::PointObserver {
     rows[P::kFinalDistanceSq] = {v.distance_sq};
     if (grad_norm_) rows[P::kFinalGradNorm] = {v.grad_norm};
     if (store_params_) {
-      rows[P::kInitialParams] = to_vector(theta0_);
-      rows[P::kFinalParams] = to_vector(v.theta);
+      rows[P::kInitialParams] = training::host_doubles(theta0_);
+      rows[P::kFinalParams] = training::host_doubles(v.theta);
     }
   }
 

@@ -4,6 +4,7 @@
 
 #include "lsweep/common/error.hpp"
 #include "lsweep/common/log.hpp"
+#include "lsweep/training/host.hpp"
 #include "lsweep/training/loss.hpp"
 
 namespace lsweep::training {
@@ -145,8 +146,7 @@ std::vector<double> PackTrainer::step() {
     }
     buffers_shared_ = true;
   }
-  const auto host = losses.to(torch::kCPU, torch::kFloat64).contiguous();
-  return {host.data_ptr<double>(), host.data_ptr<double>() + host.numel()};
+  return host_doubles(losses);
 }
 
 void PackTrainer::capture_step() {

@@ -14,6 +14,7 @@
 #include "lsweep/common/format.hpp"
 #include "lsweep/common/log.hpp"
 #include "lsweep/config/layout.hpp"
+#include "lsweep/training/host.hpp"
 #include "lsweep/training/loss.hpp"
 #include "lsweep/training/model.hpp"
 
@@ -244,9 +245,9 @@ void Trainer::refresh_sampling() {
     const auto out = model_->forward(x_train_.slice(0, lo, hi)).unsqueeze(1);
     parts.push_back(compute_pack_losses(t.loss, out, y_train_.slice(0, lo, hi).unsqueeze(1), binary_));
   }
-  const auto host = torch::cat(parts).to(torch::kCPU, torch::kFloat64).contiguous();
-  const std::vector<double> losses(host.data_ptr<double>(), host.data_ptr<double>() + host.numel());
-  if (std::any_of(losses.begin(), losses.end(), [](double l) { return std::isnan(l); })) return;
+  const std::vector<double> losses = host_doubles(torch::cat(parts));
+  // importance_weights() takes finite losses only; a non-finite one: the point is about to diverge.
+  if (!std::all_of(losses.begin(), losses.end(), [](double l) { return std::isfinite(l); })) return;
   sampler_.set_weights(importance_weights(losses, t.importance_temperature));
   sampling_refreshed_ = steps;
 }

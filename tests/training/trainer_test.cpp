@@ -113,8 +113,8 @@ class EssObserver : public PointObserver {
     torch::NoGradGuard no_grad;
     std::vector<double> losses;
     for (std::int64_t i = 0; i < s.x_train.size(0); ++i) {
-      losses.push_back(s.loss(s.model->forward(s.x_train.slice(0, i, i + 1)), s.y_train.slice(0, i, i + 1))
-                           .item<double>());
+      losses.push_back(
+          s.loss(s.model->forward(s.x_train.slice(0, i, i + 1)), s.y_train.slice(0, i, i + 1)).item<double>());
     }
     double sum = 0.0, sum_sq = 0.0, lowest = *std::min_element(losses.begin(), losses.end());
     for (double l : losses) {
