@@ -184,7 +184,7 @@ class Trainer {
   /// the first step and every train.importance_refresh steps after, sets the
   /// sampler's weights to exp(-(l_i - min l) / U) of the model's per-sample
   /// losses on the whole training set. Nothing without U, for full-batch
-  /// points (they train on every sample), or while a per-sample loss is NaN
+  /// points (they train on every sample), or while a per-sample loss is not finite
   /// (the weights stay; the point is about to diverge). Called by every step
   /// with the optimizer's step count, and by a pack for its members.
   void refresh_sampling();
